@@ -14,11 +14,15 @@ pub(crate) struct ValueChecks {
     pub max_string_len: u64,
 }
 
+/// Deepest array nesting the reader ever follows, whatever `ReadOptions` asks: the parser
+/// recurses once per level, so this bounds its stack use.
+pub(crate) const HARD_MAX_DEPTH: u32 = 256;
+
 impl ValueChecks {
-    /// For bytes the parser validated already: only a depth bound against runaway recursion.
+    /// For bytes the parser validated already: only the hard depth bound.
     pub const RELAXED: ValueChecks = ValueChecks {
         strict_utf8: false,
-        max_depth: 64,
+        max_depth: HARD_MAX_DEPTH,
         max_array_len: u64::MAX,
         max_string_len: u64::MAX,
     };
@@ -246,7 +250,7 @@ mod tests {
     #[test]
     fn nesting_is_capped() {
         let mut b = Vec::new();
-        for _ in 0..100 {
+        for _ in 0..HARD_MAX_DEPTH + 10 {
             b.extend_from_slice(&9u32.to_le_bytes());
             b.extend_from_slice(&1u64.to_le_bytes());
         }

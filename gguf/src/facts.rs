@@ -172,7 +172,10 @@ fn guess_file_type(types: &HashMap<GgmlType, u64>) -> Option<FileType> {
 impl<B: AsRef<[u8]>> Gguf<B> {
     /// Parameter count, bits per weight, file type and size label.
     pub fn facts(&self) -> ModelFacts {
-        let parameters: u64 = self.tensors().iter().map(|t| t.n_elements()).sum();
+        let parameters = self
+            .tensors()
+            .iter()
+            .fold(0u64, |acc, t| acc.saturating_add(t.n_elements()));
         let tensor_bytes = self.tensor_bytes();
         let bits_per_weight = if parameters == 0 {
             0.0
@@ -186,7 +189,8 @@ impl<B: AsRef<[u8]>> Gguf<B> {
                 // Weights only: 2-D and larger tensors carry the quantization.
                 let mut by_type: HashMap<GgmlType, u64> = HashMap::new();
                 for t in self.tensors().iter().filter(|t| t.dims().len() >= 2) {
-                    *by_type.entry(t.ggml_type()).or_default() += t.n_elements();
+                    let n = by_type.entry(t.ggml_type()).or_default();
+                    *n = n.saturating_add(t.n_elements());
                 }
                 (guess_file_type(&by_type), FileTypeSource::Guessed)
             }

@@ -10,11 +10,11 @@
 //! use ggufpack_gguf::{GgmlType, Gguf, GgufWriter, Value};
 //!
 //! // Write a small model into memory…
+//! let weights = vec![0u8; 18 * 2]; // two Q4_0 blocks
 //! let mut w = GgufWriter::new();
 //! w.add_kv("general.architecture", "llama")?;
 //! w.add_kv("llama.context_length", 2048u32)?;
 //! w.add_kv("tokenizer.ggml.tokens", vec!["<s>", "</s>", "hello"])?;
-//! let weights = vec![0u8; 18 * 2]; // two Q4_0 blocks
 //! w.add_tensor("token_embd.weight", &[32, 2], GgmlType::Q4_0, weights.as_slice())?;
 //! let mut file = Vec::new();
 //! w.write_to(&mut file)?;

@@ -37,6 +37,12 @@ impl<'a> Metadata<'a> {
             .unwrap_or("")
     }
 
+    fn find(&self, key: &str) -> Option<&'a KvEntry> {
+        self.kvs
+            .iter()
+            .find(|e| self.buf.get(e.key.clone()) == Some(key.as_bytes()))
+    }
+
     fn value_of(&self, e: &KvEntry) -> Option<Value<'a>> {
         let bytes = self.buf.get(e.value.clone())?;
         Cursor::new(bytes, self.enc).value(e.ty).ok()
@@ -61,18 +67,17 @@ impl<'a> Metadata<'a> {
 
     /// True when `key` is present.
     pub fn contains_key(&self, key: &str) -> bool {
-        self.kvs.iter().any(|e| self.key_of(e) == key)
+        self.find(key).is_some()
     }
 
     /// The value of `key`.
     pub fn get(&self, key: &str) -> Option<Value<'a>> {
-        let e = self.kvs.iter().find(|e| self.key_of(e) == key)?;
-        self.value_of(e)
+        self.value_of(self.find(key)?)
     }
 
     /// The encoded bytes of `key`'s value exactly as stored (type tag excluded).
     pub fn raw_value(&self, key: &str) -> Option<(ValueType, &'a [u8])> {
-        let e = self.kvs.iter().find(|e| self.key_of(e) == key)?;
+        let e = self.find(key)?;
         Some((e.ty, self.buf.get(e.value.clone())?))
     }
 

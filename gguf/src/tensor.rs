@@ -80,13 +80,22 @@ pub fn tensor_size(ty: GgmlType, dims: &[u64]) -> Result<(u64, u64)> {
             max: MAX_DIMS as u32,
         });
     }
-    let mut n: u64 = 1;
+    // Like ggml: each dim a non-negative int64 and the product of the dims fits in int64. Zero
+    // dims are skipped in that product, so [0, 2^62, 4] is refused as llama.cpp refuses it.
+    let mut nonzero_product: u64 = 1;
     for (index, &d) in dims.iter().enumerate() {
-        n = n
-            .checked_mul(d)
-            .filter(|&n| n <= i64::MAX as u64 && d <= i64::MAX as u64)
-            .ok_or(Error::BadDim { index, value: d })?;
+        if d > i64::MAX as u64 {
+            return Err(Error::BadDim { index, value: d });
+        }
+        if d != 0 {
+            nonzero_product = nonzero_product
+                .checked_mul(d)
+                .filter(|&p| p <= i64::MAX as u64)
+                .ok_or(Error::BadDim { index, value: d })?;
+        }
     }
+    let has_zero = dims.contains(&0);
+    let n = if has_zero { 0 } else { nonzero_product };
     let ne0 = dims[0];
     if ne0 % ty.block_size() != 0 {
         return Err(Error::NotBlockMultiple {
@@ -99,7 +108,12 @@ pub fn tensor_size(ty: GgmlType, dims: &[u64]) -> Result<(u64, u64)> {
         index: 0,
         value: ne0,
     })?;
-    let rows: u64 = dims[1..].iter().product(); // <= n, cannot overflow
+    // The product of dims[1..] divides (or, with a zero, is at most) `nonzero_product`.
+    let rows: u64 = if dims[1..].contains(&0) {
+        0
+    } else {
+        dims[1..].iter().product()
+    };
     let bytes = row.checked_mul(rows).ok_or(Error::BadDim {
         index: 0,
         value: ne0,
@@ -138,5 +152,9 @@ mod tests {
             Err(Error::BadDim { .. })
         ));
         assert_eq!(tensor_size(GgmlType::F32, &[0, 5]).unwrap(), (0, 0));
+        assert!(matches!(
+            tensor_size(GgmlType::F32, &[0, 1 << 62, 4]),
+            Err(Error::BadDim { index: 2, .. })
+        ));
     }
 }

@@ -429,7 +429,7 @@ fn truncated_real_header_is_always_an_error() {
             let (header, opts) = (header, &opts);
             s.spawn(move || {
                 for &cut in part {
-                    let err = Gguf::parse_header_only(&header[..cut], &opts).unwrap_err();
+                    let err = Gguf::parse_header_only(&header[..cut], opts).unwrap_err();
                     assert!(
                         matches!(
                             err.root(),

@@ -29,17 +29,25 @@ if [ ! -s "$synthetic" ]; then
   "$PY" "$here/make_synthetic.py" "$synthetic"
 fi
 
+# ggufpack's own timing program, built once (release).
+(cd "$scripts/.." && cargo build --release --example parse_timing >&2)
+bench_rs="$scripts/../target/release/examples/parse_timing"
+
 files=("${models[@]}" "$synthetic")
 rows=()
 for f in "${files[@]}"; do
   echo "run.sh: $(basename "$f"): llama.cpp x$iters" >&2
   read -r c_min c_med < <("$bench_c" "$f" "$iters")
+  echo "run.sh: $(basename "$f"): ggufpack x$iters" >&2
+  read -r r_min r_med < <("$bench_rs" "$f" "$iters")
   echo "run.sh: $(basename "$f"): gguf-py x$iters" >&2
   read -r p_min p_med < <("$PY" "$here/bench_gguf_py.py" "$f" "$iters")
   echo "run.sh: $(basename "$f"): llama.cpp min/median $c_min/$c_med ms, gguf-py min/median $p_min/$p_med ms" >&2
-  rows+=("| $(basename "$f") | $c_med | $p_med |")
+  ratio_c=$(python3 -c "print(f'{$c_med/$r_med:.1f}')")
+  ratio_p=$(python3 -c "print(f'{$p_med/$r_med:.0f}')")
+  rows+=("| $(basename "$f") | $r_med | $c_med | $p_med | ${ratio_c}x | ${ratio_p}x |")
 done
 
-echo "| file | llama.cpp gguf_init_from_file median ms | gguf-py GGUFReader median ms |"
-echo "| --- | ---: | ---: |"
+echo "| file | ggufpack GgufFile::open median ms | llama.cpp gguf_init_from_file median ms | gguf-py GGUFReader median ms | ggufpack vs llama.cpp | ggufpack vs gguf-py |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: |"
 printf '%s\n' "${rows[@]}"

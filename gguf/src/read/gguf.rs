@@ -139,6 +139,10 @@ impl<B: AsRef<[u8]>> Gguf<B> {
 
     /// Sum of the tensors' data sizes.
     pub fn tensor_bytes(&self) -> u64 {
-        self.header.tensors.iter().map(|t| t.n_bytes).sum()
+        // Saturating: a header-only parse does not bound sizes by a file.
+        self.header
+            .tensors
+            .iter()
+            .fold(0u64, |acc, t| acc.saturating_add(t.n_bytes))
     }
 }

@@ -13,7 +13,8 @@ pub struct ReadOptions {
     pub max_array_len: u64,
     /// Longest string, in bytes (default 256 MiB).
     pub max_string_len: u64,
-    /// Deepest array nesting; 1 allows arrays of scalars or strings only (default 8).
+    /// Deepest array nesting; 1 allows arrays of scalars or strings only (default 8, at most
+    /// 256 whatever is set here).
     pub max_array_depth: u32,
     /// Largest `general.alignment` (default 1 MiB; llama.cpp requires only a power of two).
     pub max_alignment: u32,

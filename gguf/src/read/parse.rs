@@ -96,7 +96,7 @@ pub(crate) fn parse_header(buf: &[u8], opts: &ReadOptions, extent: Extent) -> Re
 
     let key_checks = ValueChecks {
         strict_utf8: true,
-        max_depth: opts.max_array_depth,
+        max_depth: opts.max_array_depth.min(crate::bytes::HARD_MAX_DEPTH),
         max_array_len: opts.max_array_len,
         max_string_len: opts.max_string_len,
     };
@@ -140,9 +140,9 @@ pub(crate) fn parse_header(buf: &[u8], opts: &ReadOptions, extent: Extent) -> Re
         });
     }
 
-    // Smallest possible tensor info: name length, 1 byte, n_dims, one dim, type, offset.
+    // Smallest possible tensor info: name length, an empty name, n_dims, one dim, type, offset.
     let dim_size = if enc.wide_lengths() { 8 } else { 4 };
-    c.check_count(n_tensors, ls + 1 + 4 + dim_size + 4 + 8, "tensor infos")?;
+    c.check_count(n_tensors, ls + 4 + dim_size + 4 + 8, "tensor infos")?;
     let mut tensors = Vec::with_capacity(n_tensors as usize);
     let mut seen_names: HashSet<&[u8]> = HashSet::with_capacity(n_tensors as usize);
     for index in 0..n_tensors {
@@ -260,6 +260,14 @@ pub(crate) fn align_up(x: u64, align: u64) -> Option<u64> {
 fn check_tensor_layout(h: &Header, buf_len: u64) -> Result<()> {
     let align = u64::from(h.alignment);
     for t in &h.tensors {
+        if t.offset.checked_add(t.n_bytes).is_none() {
+            return Err(Error::TensorOutOfBounds {
+                name: t.name.clone(),
+                offset: t.offset,
+                size: t.n_bytes,
+                data_len: u64::MAX,
+            });
+        }
         if t.offset % align != 0 {
             return Err(Error::MisalignedTensor {
                 name: t.name.clone(),

@@ -150,14 +150,19 @@ impl<'a> GgufWriter<'a> {
     }
 
     /// Sets the alignment of the data section and tensors (a power of two; 32 by default).
-    /// A value other than 32 is also recorded as `general.alignment`, as llama.cpp requires,
-    /// when the metadata has no such key yet.
+    /// The file records it as `general.alignment`: the key is updated in place when it was
+    /// added, and appended at the end of the metadata when the alignment is not 32.
     pub fn set_alignment(&mut self, alignment: u32) -> Result<&mut Self> {
         if alignment == 0 || !alignment.is_power_of_two() {
             return Err(Error::BadAlignment {
                 value: alignment.into(),
                 reason: "it must be a non-zero power of two",
             });
+        }
+        if alignment != self.alignment {
+            if let Some((_, v)) = self.kvs.iter_mut().find(|(k, _)| k == ALIGNMENT_KEY) {
+                *v = PendingValue::Owned(MetadataValue::U32(alignment));
+            }
         }
         self.alignment = alignment;
         Ok(self)
@@ -180,30 +185,29 @@ impl<'a> GgufWriter<'a> {
         self.kvs.len()
     }
 
-    fn check_key(&mut self, key: &str) -> Result<()> {
+    /// Checks a key before anything changes: not empty, not a duplicate, and a valid
+    /// `general.alignment`. Returns the alignment the key sets, if it is that key.
+    fn check_key(
+        &self,
+        key: &str,
+        align: Option<u32>,
+        found: crate::ValueType,
+    ) -> Result<Option<u32>> {
         if key.is_empty() {
             return Err(Error::Writer("empty metadata key".into()));
         }
-        if !self.keys.insert(key.to_string()) {
+        if self.keys.contains(key) {
             return Err(Error::DuplicateKey { key: key.into() });
         }
-        Ok(())
-    }
-
-    fn note_alignment(
-        &mut self,
-        key: &str,
-        value: Option<u32>,
-        found: crate::ValueType,
-    ) -> Result<()> {
         if key != ALIGNMENT_KEY {
-            return Ok(());
+            return Ok(None);
         }
-        match value {
-            Some(a) => {
-                self.set_alignment(a)?;
-                Ok(())
-            }
+        match align {
+            Some(a) if a != 0 && a.is_power_of_two() => Ok(Some(a)),
+            Some(a) => Err(Error::BadAlignment {
+                value: a.into(),
+                reason: "it must be a non-zero power of two",
+            }),
             None => Err(Error::WrongKeyType {
                 key: key.into(),
                 expected: "UINT32".into(),
@@ -212,17 +216,24 @@ impl<'a> GgufWriter<'a> {
         }
     }
 
+    fn push_kv(&mut self, key: &str, value: PendingValue<'a>, align: Option<u32>) {
+        if let Some(a) = align {
+            self.alignment = a;
+        }
+        self.keys.insert(key.to_string());
+        self.kvs.push((key.to_string(), value));
+    }
+
     /// Adds a key-value pair. A duplicate key is an error. `general.alignment` must be a
-    /// `u32` power of two, and sets the alignment.
+    /// `u32` power of two, and sets the alignment. A refused pair changes nothing.
     pub fn add_kv(&mut self, key: &str, value: impl Into<MetadataValue>) -> Result<&mut Self> {
         let value = value.into();
         let align = match value {
             MetadataValue::U32(a) => Some(a),
             _ => None,
         };
-        self.note_alignment(key, align, value.value_type())?;
-        self.check_key(key)?;
-        self.kvs.push((key.to_string(), PendingValue::Owned(value)));
+        let align = self.check_key(key, align, value.value_type())?;
+        self.push_kv(key, PendingValue::Owned(value), align);
         Ok(self)
     }
 
@@ -232,10 +243,8 @@ impl<'a> GgufWriter<'a> {
             Value::U32(a) => Some(a),
             _ => None,
         };
-        self.note_alignment(key, align, value.value_type())?;
-        self.check_key(key)?;
-        self.kvs
-            .push((key.to_string(), PendingValue::Borrowed(value)));
+        let align = self.check_key(key, align, value.value_type())?;
+        self.push_kv(key, PendingValue::Borrowed(value), align);
         Ok(self)
     }
 
