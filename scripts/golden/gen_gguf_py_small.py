@@ -39,9 +39,6 @@ import json
 import os
 import sys
 
-# Do not pick up the repo's gguf/ crate directory as a namespace package.
-sys.path = [p for p in sys.path if os.path.abspath(p or ".") != os.getcwd() or not os.path.isdir("gguf/src")]
-
 import numpy as np  # noqa: E402
 from gguf import (  # noqa: E402
     GGMLQuantizationType,
@@ -111,8 +108,8 @@ def tensors():
     f32 = np.arange(12, dtype=np.float32).reshape(3, 4)  # ne [4, 3]
     f16 = np.array([-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 65504.0, 6.103515625e-05], dtype=np.float16)
     i32 = np.array([-2147483648, -1, 0, 1, 2147483647], dtype=np.int32)
-    # Q8_0: 2 blocks per row? no: ne [32, 2] = 2 rows of 1 block each; a
-    # block is f16 scale (little-endian) + 32 x int8.
+    # Q8_0, ne [32, 2]: 2 rows of one 34-byte block each; a block is the
+    # f16 scale d (little-endian) followed by 32 x int8.
     q8 = np.zeros((2, 34), dtype=np.uint8)
     for row, scale in enumerate((0.25, -1.5)):
         q8[row, 0:2] = np.frombuffer(np.array([scale], dtype="<f2").tobytes(), dtype=np.uint8)
@@ -134,7 +131,7 @@ def write_file(path, endian, alignment=None):
     for key, etype, vals in ARRAYS:
         w.add_key_value(key, vals, V.ARRAY, sub_type=etype)
     w.add_array(NESTED_KEY, NESTED)
-    w.add_key_value(*TRAILER)
+    w.add_key_value(TRAILER[0], TRAILER[2], TRAILER[1])
     for name, arr, raw_dtype in tensors():
         w.add_tensor(name, arr, raw_dtype=raw_dtype)
     w.write_header_to_file()
@@ -180,8 +177,13 @@ def read_kvs(r):
         if key in SYNTHETIC:
             continue
         vtype = field.types[0]
-        value, end, info = decode(field.parts, 2, vtype)  # parts[0..2] = key len + key
+        # parts[0..3] = key length, key bytes, value type
+        assert V(int(field.parts[2][0])) == vtype, key
+        value, end, info = decode(field.parts, 3, vtype)
         assert end == len(field.parts), key
+        if not (vtype == V.ARRAY and len(field.types) > 1 and field.types[1] == V.ARRAY):
+            # cross-check with gguf-py's own high-level accessor
+            assert field.contents() == value, key
         ent = {"key": key, "type": vtype.name}
         if vtype == V.ARRAY:
             ent["elem_type"] = info["elem_type"]
@@ -234,8 +236,34 @@ def describe(path):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=DEFAULT_OUT, help="output directory (default: gguf/tests/golden)")
+    ap.add_argument("--check", action="store_true",
+                    help="write into a temp dir and compare byte-for-byte with --out instead of overwriting")
     args = ap.parse_args()
-    os.makedirs(args.out, exist_ok=True)
+    if args.check:
+        import filecmp
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            generate(tmp)
+            bad = [n for n in OUTPUTS if not filecmp.cmp(os.path.join(tmp, n), os.path.join(args.out, n), shallow=False)]
+        if bad:
+            print("gen_gguf_py_small: differs: " + ", ".join(bad), file=sys.stderr)
+            sys.exit(1)
+        print("gen_gguf_py_small: golden files up to date", file=sys.stderr)
+        return
+    generate(args.out)
+
+
+OUTPUTS = [
+    "gguf-py-all-types-le.gguf",
+    "gguf-py-all-types-be.gguf",
+    "gguf-py-align64-le.gguf",
+    "gguf-py-small.json",
+]
+
+
+def generate(out_dir):
+    os.makedirs(out_dir, exist_ok=True)
 
     specs = [
         ("gguf-py-all-types-le.gguf", GGUFEndian.LITTLE, None),
@@ -244,7 +272,7 @@ def main():
     ]
     files = []
     for name, endian, align in specs:
-        path = os.path.join(args.out, name)
+        path = os.path.join(out_dir, name)
         write_file(path, endian, align)
         d = describe(path)
         assert d["size"] < 4096, (name, d["size"])
@@ -281,7 +309,7 @@ def main():
         ],
         "files": files,
     }
-    out_json = os.path.join(args.out, "gguf-py-small.json")
+    out_json = os.path.join(out_dir, "gguf-py-small.json")
     with open(out_json, "w", encoding="utf-8") as f:
         json.dump(doc, f, indent=1, ensure_ascii=False)
         f.write("\n")
