@@ -1,0 +1,188 @@
+//! Q5_1: blocks of 32 weights as 5-bit quants `q` in `0..32` (low nibbles in `qs`, fifth bits
+//! in `qh`) with an f16 scale `d` and an f16 minimum `m`; a weight is `d * q + m`. The dot
+//! product runs against Q8_1 activations.
+
+use bytemuck::{Pod, Zeroable};
+use ggufpack_gguf::GgmlType;
+
+use super::q8_1::BlockQ8_1;
+use crate::block::{Block, F16};
+use crate::numerics::{c_float_to_int, make_qkx3_quants};
+use crate::table::{cast, cast_mut, FormatOps};
+
+/// Elements per block (`QK5_1`).
+pub const QK5_1: usize = 32;
+
+/// `block_q5_1`: 24 bytes for 32 elements.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable)]
+pub struct BlockQ5_1 {
+    /// Scale.
+    pub d: F16,
+    /// Minimum (added).
+    pub m: F16,
+    /// Fifth bits: bit `j` of this little-endian `u32` belongs to element `j`.
+    pub qh: [u8; 4],
+    /// Low nibbles: element `j` in the low nibble of `qs[j]`, element `j + 16` in the high one.
+    pub qs: [u8; QK5_1 / 2],
+}
+
+const _: () = assert!(std::mem::size_of::<BlockQ5_1>() == 24);
+
+impl Block for BlockQ5_1 {
+    const BLOCK: usize = QK5_1;
+}
+
+/// Packs 32 levels (`0..32`; higher bits are dropped as in ggml) into `qs` and `qh`.
+fn pack(level: impl Fn(usize) -> u8, yb: &mut BlockQ5_1) {
+    let mut qh = 0u32;
+    for j in 0..QK5_1 / 2 {
+        let xi0 = level(j);
+        let xi1 = level(j + QK5_1 / 2);
+        yb.qs[j] = (xi0 & 0x0F) | ((xi1 & 0x0F) << 4);
+        qh |= u32::from((xi0 & 0x10) >> 4) << j;
+        qh |= u32::from((xi1 & 0x10) >> 4) << (j + QK5_1 / 2);
+    }
+    yb.qh = qh.to_le_bytes();
+}
+
+/// ggml's `quantize_row_q5_1_ref`: `d = (max - min) / 31`, `m = min`, quants
+/// `(uint8_t)((x - min) / d + 0.5)` (no cap: a 32 keeps only its low five bits).
+pub fn quantize_row_ref(x: &[f32], y: &mut [BlockQ5_1]) {
+    for (xb, yb) in x.chunks_exact(QK5_1).zip(y.iter_mut()) {
+        let mut min = f32::MAX;
+        let mut max = -f32::MAX;
+        for &v in xb {
+            if v < min {
+                min = v;
+            }
+            if v > max {
+                max = v;
+            }
+        }
+        let d = (max - min) / 31.0;
+        let id = if d != 0.0 { 1.0 / d } else { 0.0 };
+        yb.d = F16::from_f32(d);
+        yb.m = F16::from_f32(min);
+        pack(|j| c_float_to_int((xb[j] - min) * id + 0.5) as u8, yb);
+    }
+}
+
+/// ggml's `quantize_q5_1` for one row: the `_ref` quantizer without importance weights; with
+/// them, per block `make_qkx3_quants(31, …, -0.9, 0.05, 36)` weighted by
+/// `imatrix[j] * sqrt(sigma2 + x[j]^2)`, `sigma2` the row's mean square.
+pub fn quantize_row(x: &[f32], y: &mut [BlockQ5_1], imatrix: Option<&[f32]>) {
+    let Some(qw) = imatrix else {
+        quantize_row_ref(x, y);
+        return;
+    };
+    let mut sum_x2 = 0f32;
+    for &v in x {
+        sum_x2 += v * v;
+    }
+    let sigma2 = sum_x2 / x.len() as f32;
+    let mut weight = [0f32; QK5_1];
+    let mut l = [0u8; QK5_1];
+    let mut laux = [0u8; QK5_1];
+    for ((xb, qwb), yb) in x
+        .chunks_exact(QK5_1)
+        .zip(qw.chunks_exact(QK5_1))
+        .zip(y.iter_mut())
+    {
+        for ((w, &q), &v) in weight.iter_mut().zip(qwb).zip(xb) {
+            *w = q * (sigma2 + v * v).sqrt();
+        }
+        let mut min = 0f32;
+        let d = make_qkx3_quants(
+            31,
+            xb,
+            Some(&weight),
+            &mut l,
+            &mut min,
+            &mut laux,
+            -0.9,
+            0.05,
+            36,
+            false,
+        );
+        yb.d = F16::from_f32(d);
+        yb.m = F16::from_f32(-min);
+        pack(|j| l[j], yb);
+    }
+}
+
+/// The 5-bit level of element `j` (`0..32`).
+#[inline]
+fn level(xb: &BlockQ5_1, qh: u32, j: usize) -> u8 {
+    let half = QK5_1 / 2;
+    if j < half {
+        let xh = (((qh >> j) << 4) & 0x10) as u8;
+        (xb.qs[j] & 0x0F) | xh
+    } else {
+        let jj = j - half;
+        let xh = ((qh >> (jj + 12)) & 0x10) as u8;
+        (xb.qs[jj] >> 4) | xh
+    }
+}
+
+/// ggml's `dequantize_row_q5_1`: `q * d + m`.
+pub fn dequantize_row(x: &[BlockQ5_1], y: &mut [f32]) {
+    for (xb, yb) in x.iter().zip(y.chunks_exact_mut(QK5_1)) {
+        let d = xb.d.to_f32();
+        let m = xb.m.to_f32();
+        let qh = u32::from_le_bytes(xb.qh);
+        for (j, out) in yb.iter_mut().enumerate() {
+            *out = f32::from(level(xb, qh, j)) * d + m;
+        }
+    }
+}
+
+/// ggml's `ggml_vec_dot_q5_1_q8_1_generic`: integer sums per block, then
+/// `sumf += (dx * dy) * sumi + m * s`.
+pub fn vec_dot(x: &[BlockQ5_1], y: &[BlockQ8_1]) -> f32 {
+    let mut sumf = 0f32;
+    for (xb, yb) in x.iter().zip(y) {
+        let qh = u32::from_le_bytes(xb.qh);
+        let mut sumi0 = 0i32;
+        let mut sumi1 = 0i32;
+        for j in 0..QK5_1 / 2 {
+            let x0 = i32::from(level(xb, qh, j));
+            let x1 = i32::from(level(xb, qh, j + QK5_1 / 2));
+            sumi0 += x0 * i32::from(yb.qs[j]);
+            sumi1 += x1 * i32::from(yb.qs[j + QK5_1 / 2]);
+        }
+        let sumi = sumi0 + sumi1;
+        sumf += (xb.d.to_f32() * yb.d.to_f32()) * sumi as f32 + xb.m.to_f32() * yb.s.to_f32();
+    }
+    sumf
+}
+
+pub(crate) const OPS: FormatOps = FormatOps {
+    quantize: Some(|x, y, w| quantize_row(x, cast_mut(y), w)),
+    quantize_ref: Some(|x, y| quantize_row_ref(x, cast_mut(y))),
+    dequantize: Some(|x, y| dequantize_row(cast(x), y)),
+    vec_dot: Some((GgmlType::Q8_1, |x, y| vec_dot(cast(x), cast(y)))),
+    requires_imatrix: false,
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_ggml() {
+        assert!(crate::golden_test::check_type(GgmlType::Q5_1) > 0);
+    }
+
+    #[test]
+    fn hand_computed_block() {
+        // min -3, max 28 → d = 1, m = -3; values are exact levels.
+        let x: Vec<f32> = (0..32).map(|i| i as f32 - 3.0).collect();
+        let mut y = [BlockQ5_1::zeroed()];
+        quantize_row_ref(&x, &mut y);
+        assert_eq!((y[0].d.to_f32(), y[0].m.to_f32()), (1.0, -3.0));
+        let mut back = [0f32; 32];
+        dequantize_row(&y, &mut back);
+        assert_eq!(back.as_slice(), x.as_slice());
+    }
+}
