@@ -1,13 +1,66 @@
 //! OCI image layouts, manifests, configs and labels for model artifacts, for ggufpack.
 //!
-//! This crate is being built (see the project's `oci-artifact` issue). The media type of the
-//! uncompressed tar layer that the default `image` profile gives each model file:
+//! A [`Layout`] is a content store on disk in the OCI image layout format: blobs are hashed while
+//! they are written, committed by rename only under their verified digest, and never read whole
+//! into memory; tags live in `index.json`, updated under a lock. [`write_image`] turns a
+//! [`ModelBundle`] (a GGUF model and the files that travel with it) into the image gguf-packer
+//! builds: one deterministic tar layer per file, an image config with labels derived from the
+//! GGUF metadata and gguf-packer's `Model`/`Drafter`/`Projector`/`Adapters` extras. [`read_image`]
+//! gives it back. Same inputs, same digests.
 //!
 //! ```
-//! assert_eq!(ggufpack_oci_artifact::OCI_LAYER_TAR, "application/vnd.oci.image.layer.v1.tar");
+//! use ggufpack_oci_artifact::{read_image, write_image, ImageOptions, Layout, ModelBundle, Role};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let prompt = dir.path().join("system-prompt.txt");
+//! std::fs::write(&prompt, "You are a helpful assistant.")?;
+//!
+//! let layout = Layout::create(dir.path().join("layout"))?;
+//! let bundle = ModelBundle::new()
+//!     .file_at(Role::Other, &prompt, "/app/system-prompt.txt")
+//!     .label("org.opencontainers.image.title", "demo")
+//!     .cmd(["--system-prompt-file", "/app/system-prompt.txt"]);
+//! let desc = write_image(&layout, "v1", &bundle, &ImageOptions::default())?;
+//! assert_eq!(desc.media_type().to_string(), "application/vnd.oci.image.manifest.v1+json");
+//!
+//! let image = read_image(&layout, "v1")?;
+//! assert_eq!(image.files[0].path, "app/system-prompt.txt");
+//! assert_eq!(image.labels()["org.opencontainers.image.title"], "demo");
+//! let back = image.extract(&layout, &dir.path().join("out"))?;
+//! assert_eq!(std::fs::read(&back.files[0].source)?, b"You are a helpful assistant.");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod digest;
+mod error;
+mod image;
+mod json;
+mod labels;
+mod layout;
+mod tar_layer;
+
+pub use digest::{parse_digest, sha256_digest};
+pub use error::{Error, Result};
+pub use image::{
+    read_image, write_image, BundleFile, GgufSummary, HistoryEntry, ImageBundle, ImageConfig,
+    ImageFile, ImageOptions, ModelBundle, ModelRunConfig, Role, RootFs, ANNOTATION_ROLE,
+    ANNOTATION_TITLE,
+};
+pub use json::canonical_json;
+pub use labels::{derive_labels, human_bpw, human_parameters, rfc3339, OCI_CREATED};
+pub use layout::{
+    ref_name, validate_tag, BlobInfo, BlobWriter, Layout, VerifiedReader, MAX_JSON_BLOB, REF_NAME,
+};
+pub use oci_spec::image::{Descriptor, Digest, ImageIndex, ImageManifest, MediaType};
+pub use tar_layer::{
+    extract_file_layer, inspect_file_layer, normalize_image_path, write_file_layer, LayerFile,
+};
+
 /// Media type of an uncompressed OCI image layer (one tar per model file in the `image` profile).
 pub const OCI_LAYER_TAR: &str = "application/vnd.oci.image.layer.v1.tar";
+/// Media type of an OCI image manifest.
+pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+/// Media type of an OCI image config.
+pub const OCI_IMAGE_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
