@@ -140,7 +140,7 @@ impl ModelBundle {
         self
     }
 
-    fn validate(&self) -> Result<Vec<String>> {
+    pub(crate) fn validate(&self) -> Result<Vec<String>> {
         if self.files.is_empty() {
             return Err(Error::InvalidBundle("no files".into()));
         }
@@ -275,7 +275,7 @@ pub struct GgufSummary {
 }
 
 /// `rootfs` of an image config.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct RootFs {
     /// Always `layers`.
     #[serde(rename = "type")]

@@ -556,10 +556,10 @@ fn unique_tmp_name(kind: &str) -> String {
     )
 }
 
-struct RemoveOnDrop(Option<PathBuf>);
+pub(crate) struct RemoveOnDrop(pub(crate) Option<PathBuf>);
 
 impl RemoveOnDrop {
-    fn disarm(mut self) {
+    pub(crate) fn disarm(mut self) {
         self.0 = None;
     }
 }

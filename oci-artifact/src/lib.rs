@@ -6,7 +6,10 @@
 //! [`ModelBundle`] (a GGUF model and the files that travel with it) into the image gguf-packer
 //! builds: one deterministic tar layer per file, an image config with labels derived from the
 //! GGUF metadata and gguf-packer's `Model`/`Drafter`/`Projector`/`Adapters` extras. [`read_image`]
-//! gives it back. Same inputs, same digests.
+//! gives it back. The [`profiles`] module writes the same bundle as a CNCF ModelPack artifact
+//! ([`write_modelpack`]), a Docker Model Runner artifact ([`write_docker_model`]) or an Ollama
+//! model ([`write_ollama`], [`export_ollama`], [`import_ollama`]); [`read_bundle`] recognises
+//! every profile and gives back the files, roles and labels. Same inputs, same digests.
 //!
 //! ```
 //! use ggufpack_oci_artifact::{read_image, write_image, ImageOptions, Layout, ModelBundle, Role};
@@ -39,6 +42,7 @@ mod image;
 mod json;
 mod labels;
 mod layout;
+pub mod profiles;
 mod tar_layer;
 
 pub use digest::{parse_digest, sha256_digest};
@@ -54,6 +58,12 @@ pub use layout::{
     ref_name, validate_tag, BlobInfo, BlobWriter, Layout, VerifiedReader, MAX_JSON_BLOB, REF_NAME,
 };
 pub use oci_spec::image::{Descriptor, Digest, ImageIndex, ImageManifest, MediaType};
+pub use profiles::docker_model::{read_docker_model, write_docker_model};
+pub use profiles::modelpack::{read_modelpack, write_modelpack};
+pub use profiles::ollama::{export_ollama, import_ollama, read_ollama, write_ollama};
+pub use profiles::{
+    detect_profile, read_bundle, ArtifactBundle, ArtifactFile, ArtifactOptions, Packing, Profile,
+};
 pub use tar_layer::{
     extract_file_layer, inspect_file_layer, normalize_image_path, write_file_layer, LayerFile,
 };

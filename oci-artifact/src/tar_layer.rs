@@ -216,7 +216,7 @@ fn walk_layer(
 }
 
 /// `dir/rel`, refusing a path whose existing components under `dir` include a symlink.
-fn safe_target(dir: &Path, rel: &str) -> Result<PathBuf> {
+pub(crate) fn safe_target(dir: &Path, rel: &str) -> Result<PathBuf> {
     let mut p = dir.to_path_buf();
     for comp in Path::new(rel).components() {
         match comp {
