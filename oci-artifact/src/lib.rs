@@ -43,6 +43,8 @@ mod json;
 mod labels;
 mod layout;
 pub mod profiles;
+#[cfg(feature = "registry")]
+pub mod registry;
 mod tar_layer;
 
 pub use digest::{parse_digest, sha256_digest};
@@ -64,6 +66,8 @@ pub use profiles::ollama::{export_ollama, import_ollama, read_ollama, write_olla
 pub use profiles::{
     detect_profile, read_bundle, ArtifactBundle, ArtifactFile, ArtifactOptions, Packing, Profile,
 };
+#[cfg(feature = "registry")]
+pub use registry::{pull, push, Credentials, PullOptions, PushOptions, RegistryError};
 pub use tar_layer::{
     extract_file_layer, inspect_file_layer, normalize_image_path, write_file_layer, LayerFile,
 };

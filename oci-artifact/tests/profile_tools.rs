@@ -7,11 +7,8 @@
 mod common;
 
 use std::fs;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use ggufpack_oci_artifact::profiles::{docker_model, modelpack};
 use ggufpack_oci_artifact::{
@@ -127,83 +124,6 @@ fn skopeo_inspects_modelpack_and_docker_model() {
     // Docker schema 2 manifest ("unsupported docker v2s2 media type").
 }
 
-/// A Debian `docker-registry` serving from a temporary directory on 127.0.0.1 (random port),
-/// killed when dropped.
-struct Registry {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Registry {
-    fn start() -> Registry {
-        let dir = tempfile::tempdir().unwrap();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let config = dir.path().join("config.yml");
-        fs::write(
-            &config,
-            format!(
-                "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
-                dir.path().join("data").display()
-            ),
-        )
-        .unwrap();
-        let child = Command::new("docker-registry")
-            .arg("serve")
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut reg = Registry {
-            child,
-            port,
-            _dir: dir,
-        };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !reg.ready() {
-            assert!(
-                Instant::now() < deadline,
-                "docker-registry did not come up on port {port}"
-            );
-            if let Ok(Some(status)) = reg.child.try_wait() {
-                panic!("docker-registry exited: {status}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        reg
-    }
-
-    fn ready(&self) -> bool {
-        let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) else {
-            return false;
-        };
-        let req = format!(
-            "GET /v2/ HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
-            self.port
-        );
-        let mut resp = String::new();
-        s.write_all(req.as_bytes()).is_ok()
-            && s.read_to_string(&mut resp).is_ok()
-            && resp.starts_with("HTTP/1.1 200")
-    }
-
-    fn host(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// The digest of the manifest bytes `skopeo inspect --raw` prints for `target`.
 fn skopeo_digest(target: &str, tls: &str) -> String {
     let mut cmd = Command::new("skopeo");
@@ -225,7 +145,7 @@ fn modelpack_and_docker_model_through_a_registry_with_skopeo_and_oras() {
     let b = bundle(dir.path());
     let layout = Layout::create(dir.path().join("layout")).unwrap();
     let desc = write_modelpack(&layout, "mp", &b, &ArtifactOptions::default()).unwrap();
-    let reg = Registry::start();
+    let reg = common::Registry::start();
     let remote = format!("docker://{}/ggufpack/tiny:mp", reg.host());
     let src = format!("oci:{}:mp", layout.root().display());
     common::run(Command::new("skopeo").args(["copy", "--dest-tls-verify=false", &src, &remote]));
