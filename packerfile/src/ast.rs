@@ -160,8 +160,9 @@ pub struct Add {
     pub link: Option<bool>,
     /// `--exclude=<pattern>`, repeatable.
     pub exclude: Vec<Word>,
-    /// Sources: context paths, http(s) URLs or git URLs.
-    pub sources: Vec<Word>,
+    /// Sources: context paths, http(s) URLs or git URLs ([`Source::Path`]), or inline files
+    /// ([`Source::Heredoc`], `ADD <<EOF /dest`).
+    pub sources: Vec<Source>,
     /// Destination.
     pub dest: Word,
 }
@@ -182,10 +183,44 @@ pub struct Copy {
     pub link: Option<bool>,
     /// `--exclude=`, repeatable.
     pub exclude: Vec<Word>,
-    /// Sources.
-    pub sources: Vec<Word>,
+    /// Sources: paths ([`Source::Path`]) or inline files ([`Source::Heredoc`],
+    /// `COPY <<EOF /dest`).
+    pub sources: Vec<Source>,
     /// Destination.
     pub dest: Word,
+}
+
+/// One source of [`Add`] or [`Copy`](struct@Copy).
+///
+/// As in BuildKit, every `<<NAME` in the source list is a heredoc: the bodies follow the
+/// instruction line in the order of their markers, each closed by its own delimiter line
+/// (`COPY <<FILE1 <<FILE2 /dest/` reads the body of `FILE1`, then the body of `FILE2`). A
+/// heredoc source is a file whose content is the body and whose name is the delimiter (so
+/// `COPY <<app.conf /etc/` writes `/etc/app.conf`, and `COPY <<EOF /x.txt` writes `/x.txt`,
+/// the destination not ending in `/`). A heredoc can't be the destination, and the JSON form
+/// has no heredocs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    /// A path, URL or git URL.
+    Path(Word),
+    /// An inline file: `<<NAME` and its body.
+    Heredoc(Heredoc),
+}
+
+impl Source {
+    /// The path, when the source is one.
+    pub fn as_path(&self) -> Option<&Word> {
+        match self {
+            Source::Path(w) => Some(w),
+            Source::Heredoc(_) => None,
+        }
+    }
+}
+
+impl std::convert::From<Word> for Source {
+    fn from(w: Word) -> Source {
+        Source::Path(w)
+    }
 }
 
 /// `CAT <<DELIM <dest>` followed by the heredoc body and `DELIM`.

@@ -2,8 +2,8 @@
 //!
 //! Each logical line starts with an instruction name (case-insensitive), then its flags
 //! ([`flags`]), then its arguments. `ARG`s before the first `FROM` are the global args; any
-//! other instruction before it is an error. `CAT` reads its heredoc body from the lines after
-//! it.
+//! other instruction before it is an error. `CAT`, and `ADD` / `COPY` with heredoc sources, read
+//! their heredoc bodies from the lines after them, in the order of the markers.
 
 // A `ParseError` is made at most once per parse, on the way out: its size costs nothing, and
 // the public signature `Result<_, ParseError>` is the crate's contract.
@@ -13,7 +13,7 @@ mod flags;
 
 use crate::ast::{
     Add, Arg, ArgDecl, Cat, Cmd, Convert, ConvertClass, Copy, Heredoc, Instruction,
-    InstructionKind, Label, Packerfile, Quantize, Span, Stage, Word, WordPart,
+    InstructionKind, Label, Packerfile, Quantize, Source as AstSource, Span, Stage, Word, WordPart,
 };
 use crate::error::ParseError;
 use crate::lex::json::{self, JsonString};
@@ -193,7 +193,7 @@ impl Line<'_, '_> {
     }
 }
 
-/// Parses one logical line (and, for `CAT`, its heredoc body).
+/// Parses one logical line (and the heredoc bodies of `CAT`, `ADD` and `COPY`).
 fn instruction(
     src: &Source<'_>,
     lexer: &mut Lexer<'_, '_>,
@@ -269,7 +269,10 @@ fn instruction(
         Keyword::Arg => InstructionKind::Arg(arg(&l)?),
         Keyword::Label => InstructionKind::Label(label(&l)?),
         Keyword::Add => {
-            let (sources, dest) = sources_and_dest(&l)?;
+            let (sources, dest, end) = sources_and_dest(&l, lexer)?;
+            if let Some(end) = end {
+                span = src.span(line.start, end);
+            }
             InstructionKind::Add(Add {
                 keep_git_dir: f.bool("keep-git-dir"),
                 checksum: f.word("checksum"),
@@ -282,7 +285,10 @@ fn instruction(
             })
         }
         Keyword::Copy => {
-            let (sources, dest) = sources_and_dest(&l)?;
+            let (sources, dest, end) = sources_and_dest(&l, lexer)?;
+            if let Some(end) = end {
+                span = src.span(line.start, end);
+            }
             InstructionKind::Copy(Copy {
                 from: f.word("from"),
                 parents: f.bool("parents"),
@@ -458,9 +464,15 @@ fn check_key(l: &Line<'_, '_>, key: &Word) -> Result<(), ParseError> {
     Ok(())
 }
 
-/// The sources and destination of `ADD` and `COPY`: shell words, or a JSON array of strings.
-fn sources_and_dest(l: &Line<'_, '_>) -> Result<(Vec<Word>, Word), ParseError> {
-    let mut words = Vec::new();
+/// The sources and destination of `ADD` and `COPY`: shell words and heredocs (whose bodies
+/// follow the line, in order), or a JSON array of strings. Also returns the source offset where
+/// the last heredoc body ends, when there are heredocs.
+fn sources_and_dest(
+    l: &Line<'_, '_>,
+    lexer: &mut Lexer<'_, '_>,
+) -> Result<(Vec<AstSource>, Word, Option<usize>), ParseError> {
+    let usage = format!("`{} <src>… <dest>`", l.name);
+    let mut items: Vec<Result<Word, HeredocMarker>> = Vec::new();
     let parsed = l
         .args
         .starts_with('[')
@@ -468,40 +480,55 @@ fn sources_and_dest(l: &Line<'_, '_>) -> Result<(Vec<Word>, Word), ParseError> {
         .flatten();
     if let Some((_, strings)) = parsed {
         for s in &strings {
-            words.push(l.json_word(s, Mode::REST)?);
+            items.push(Ok(l.json_word(s, Mode::REST)?));
         }
     } else {
         let mut i = skip_sep(l.args);
         while !i.is_empty() {
-            let (_, marker) = heredoc_marker(&l.cx, i).map_err(|e| l.cx.nom_error(e))?;
+            let (rest, marker) = heredoc_marker(&l.cx, i).map_err(|e| l.cx.nom_error(e))?;
             if let Some(m) = marker {
-                let mut e = l.error(
-                    m.span,
-                    format!("heredoc sources are not supported in `{}`", l.name),
-                    "a source path or URL",
-                );
-                e.help = Some(format!(
-                    "to write a file, use `CAT <<{} <dest>`",
-                    m.delimiter
-                ));
-                return Err(e);
+                items.push(Err(m));
+                i = skip_sep(rest);
+                continue;
             }
             let (rest, w) = l.word(Mode::ARG, i)?;
             if rest.len() == i.len() {
                 break;
             }
-            words.push(w);
+            items.push(Ok(w));
             i = skip_sep(rest);
         }
     }
-    let Some(dest) = words.pop().filter(|_| !words.is_empty()) else {
-        return Err(l.error(
-            l.end(),
-            format!("`{}` needs at least one source and a destination", l.name),
-            format!("`{} <src>… <dest>`", l.name),
-        ));
+    let dest = match items.pop() {
+        Some(Ok(dest)) if !items.is_empty() => dest,
+        Some(Err(m)) => {
+            return Err(l.error(
+                m.span,
+                format!("`{}` needs a destination after the heredoc", l.name),
+                usage,
+            ));
+        }
+        _ => {
+            return Err(l.error(
+                l.end(),
+                format!("`{}` needs at least one source and a destination", l.name),
+                usage,
+            ));
+        }
     };
-    Ok((words, dest))
+    let mut sources = Vec::with_capacity(items.len());
+    let mut end = None;
+    for item in items {
+        sources.push(match item {
+            Ok(w) => AstSource::Path(w),
+            Err(m) => {
+                let (h, e) = heredoc(l, lexer, m)?;
+                end = Some(e);
+                AstSource::Heredoc(h)
+            }
+        });
+    }
+    Ok((sources, dest, end))
 }
 
 /// `CAT <<DELIM <dest>` and its body; also returns the source offset where the body ends.
@@ -557,6 +584,17 @@ fn cat(l: &Line<'_, '_>, lexer: &mut Lexer<'_, '_>) -> Result<(Cat, usize), Pars
             "the end of the line",
         ));
     }
+    let (heredoc, end) = heredoc(l, lexer, marker)?;
+    Ok((Cat { heredoc, dest }, end))
+}
+
+/// Reads the body of the heredoc `marker` from the lines after the instruction (after the
+/// bodies read before it); also returns the source offset where the body ends.
+fn heredoc(
+    l: &Line<'_, '_>,
+    lexer: &mut Lexer<'_, '_>,
+    marker: HeredocMarker,
+) -> Result<(Heredoc, usize), ParseError> {
     let Some(body) = lexer.read_heredoc(&marker.delimiter, marker.strip_tabs) else {
         let mut e = l.error(
             marker.span,
@@ -600,14 +638,11 @@ fn cat(l: &Line<'_, '_>, lexer: &mut Lexer<'_, '_>) -> Result<(Cat, usize), Pars
             .1
     };
     Ok((
-        Cat {
-            heredoc: Heredoc {
-                delimiter: marker.delimiter,
-                strip_tabs: marker.strip_tabs,
-                quoted: marker.quoted,
-                body: text,
-            },
-            dest,
+        Heredoc {
+            delimiter: marker.delimiter,
+            strip_tabs: marker.strip_tabs,
+            quoted: marker.quoted,
+            body: text,
         },
         body.end,
     ))

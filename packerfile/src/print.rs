@@ -19,8 +19,11 @@
 //!   print as they are.
 //! - Variables print as written: `$NAME`, `${NAME}`, `${NAME:-word}`, `${NAME-word}`,
 //!   `${NAME:+word}`, `${NAME+word}`.
-//! - `ADD` / `COPY` use the JSON form (`["src", "dest"]`) only when a word holds a line break;
-//!   there every `"`, `'`, `$` and escape character of literal text is escaped one by one.
+//! - `ADD` / `COPY` use the JSON form (`["src", "dest"]`) only when a word holds a line break
+//!   and no source is a heredoc; there every `"`, `'`, `$` and escape character of literal text
+//!   is escaped one by one. Heredoc sources print as `<<DELIM` markers in the source list, their
+//!   bodies and delimiter lines following the instruction line in order, as for `CAT`. (A
+//!   heredoc source next to a path holding a line break can't be printed so as to parse back.)
 //! - Raw text (a heredoc body whose delimiter is not quoted, `CMD`'s shell form, each JSON string
 //!   of `CMD`'s exec form): quotes are plain characters; `$` prints as `\$`, and the escape
 //!   character is doubled only where what follows would otherwise make an escape of it. The exec
@@ -28,7 +31,8 @@
 //! - `CAT <<DELIM <dest>`, the body, then the delimiter line: `<<-` for `strip_tabs`, the
 //!   delimiter in double quotes when `quoted` (its body printed verbatim). The AST's delimiter
 //!   is kept unless a body line would close the heredoc early; then the first free `EOF`,
-//!   `EOF1`, … is used.
+//!   `EOF1`, … is used (for an `ADD` / `COPY` heredoc, whose delimiter is the file name, that
+//!   renames the file).
 //!
 //! The escape character is the one the `# escape=` directive names (`\` or `` ` ``) when a whole
 //! [`Packerfile`] is printed, `\` when a node is printed on its own.
@@ -37,7 +41,7 @@ use std::fmt::{self, Write as _};
 
 use crate::ast::{
     Add, Arg, Cat, Cmd, Convert, ConvertClass, Copy, Directive, From, Heredoc, Instruction,
-    InstructionKind, Label, Packerfile, Quantize, Stage, VarOp, VarRef, Word, WordPart,
+    InstructionKind, Label, Packerfile, Quantize, Source, Stage, VarOp, VarRef, Word, WordPart,
 };
 
 /// The default escape character.
@@ -340,44 +344,73 @@ impl Printer {
         self.sources_and_dest(out, &c.sources, &c.dest);
     }
 
-    /// The sources and destination of `ADD` / `COPY`: shell words, or the JSON form when a
-    /// word holds a line break (which only a JSON string can carry).
-    fn sources_and_dest(&self, out: &mut String, sources: &[Word], dest: &Word) {
-        let all = sources.iter().chain(std::iter::once(dest));
-        if !all.clone().any(has_newline) {
-            self.args(out, sources);
-            self.args(out, std::slice::from_ref(dest));
+    /// The sources and destination of `ADD` / `COPY`: shell words and heredoc markers, then the
+    /// heredoc bodies in order; or the JSON form when a word holds a line break (which only a
+    /// JSON string can carry) and there is no heredoc.
+    fn sources_and_dest(&self, out: &mut String, sources: &[Source], dest: &Word) {
+        let paths = sources.iter().filter_map(Source::as_path);
+        let json = sources.iter().all(|s| s.as_path().is_some())
+            && paths.chain(std::iter::once(dest)).any(has_newline);
+        if json {
+            out.push_str(" [");
+            let all = sources.iter().filter_map(Source::as_path);
+            for (i, w) in all.chain(std::iter::once(dest)).enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                let mut inner = String::new();
+                self.word(&mut inner, w, Ctx::JsonShell);
+                json_string(out, &inner);
+            }
+            out.push(']');
             return;
         }
-        out.push_str(" [");
-        for (i, w) in all.enumerate() {
-            if i > 0 {
-                out.push_str(", ");
+        let mut bodies = Vec::new();
+        for s in sources {
+            match s {
+                Source::Path(w) => self.args(out, std::slice::from_ref(w)),
+                Source::Heredoc(h) => {
+                    out.push(' ');
+                    bodies.push(self.heredoc_marker(out, h));
+                }
             }
-            let mut inner = String::new();
-            self.word(&mut inner, w, Ctx::JsonShell);
-            json_string(out, &inner);
         }
-        out.push(']');
+        self.args(out, std::slice::from_ref(dest));
+        for (body, delim) in bodies {
+            out.push('\n');
+            self.heredoc_rest(out, &body, &delim);
+        }
     }
 
     fn cat(&self, out: &mut String, c: &Cat) {
-        let h = &c.heredoc;
+        out.push_str("CAT ");
+        let (body, delim) = self.heredoc_marker(out, &c.heredoc);
+        out.push(' ');
+        self.word(out, &c.dest, Ctx::Arg);
+        out.push('\n');
+        self.heredoc_rest(out, &body, &delim);
+    }
+
+    /// Prints `<<DELIM` (or `<<-DELIM`, quoted or not); returns the body's text and the
+    /// delimiter that closes it.
+    fn heredoc_marker(&self, out: &mut String, h: &Heredoc) -> (String, String) {
         let body = self.heredoc_body(h);
         let delim = choose_delimiter(&h.delimiter, &body, h.strip_tabs);
-        out.push_str("CAT <<");
+        out.push_str("<<");
         if h.strip_tabs {
             out.push('-');
         }
         self.delimiter(out, &delim, h.quoted, h.strip_tabs);
-        out.push(' ');
-        self.word(out, &c.dest, Ctx::Arg);
-        out.push('\n');
-        out.push_str(&body);
+        (body, delim)
+    }
+
+    /// A heredoc's body and its closing delimiter line (without its line break).
+    fn heredoc_rest(&self, out: &mut String, body: &str, delim: &str) {
+        out.push_str(body);
         if !body.is_empty() && !body.ends_with('\n') {
             out.push('\n');
         }
-        out.push_str(&delim);
+        out.push_str(delim);
     }
 
     /// The delimiter after `<<` / `<<-`: in double quotes when quoted (a `"` in it in single
@@ -704,7 +737,7 @@ mod tests {
     use super::*;
     use crate::ast::{ArgDecl, Convert, Span};
     use crate::parse;
-    use crate::resolve::testutil::{arg, at, cat, cmd_exec, copy, file, stage, w};
+    use crate::resolve::testutil::{arg, at, cat, cmd_exec, copy, file, paths, stage, w};
 
     fn lit(s: &str) -> Word {
         Word::literal(s)
@@ -800,7 +833,7 @@ mod tests {
         for (word, want) in cases {
             assert_eq!(word.to_string(), want, "{word:?}");
             let kind = InstructionKind::Copy(Copy {
-                sources: vec![word.clone()],
+                sources: paths(vec![word.clone()]),
                 dest: word.clone(),
                 ..Copy::default()
             });
@@ -849,7 +882,7 @@ mod tests {
             chmod: Some(lit("644")),
             link: Some(true),
             exclude: words(&["*.md", "*.txt"]),
-            sources: words(&["https://x/y.git", "b"]),
+            sources: paths(words(&["https://x/y.git", "b"])),
             dest: lit("/app/"),
         });
         assert_eq!(
@@ -861,7 +894,7 @@ mod tests {
             from: Some(lit("0")),
             parents: Some(true),
             link: Some(false),
-            sources: words(&["--a"]),
+            sources: paths(words(&["--a"])),
             dest: lit("b c"),
             ..Copy::default()
         });
@@ -956,10 +989,10 @@ mod tests {
     fn add_copy_json_form_only_for_line_breaks() {
         let copy = InstructionKind::Copy(Copy {
             from: Some(lit("f16")),
-            sources: vec![
+            sources: paths(vec![
                 lit("a\nb"),
                 parts(vec![var("A", false), WordPart::Literal("b \"'\\".into())]),
-            ],
+            ]),
             dest: lit("c d"),
             ..Copy::default()
         });
@@ -968,7 +1001,7 @@ mod tests {
             r#"COPY --from=f16 ["a\nb", "$A\\b \\\"\\'\\\\", "c d"]"#
         );
         let add = InstructionKind::Add(Add {
-            sources: vec![lit("x y")],
+            sources: paths(vec![lit("x y")]),
             dest: w("${D:-a\nb}"),
             ..Add::default()
         });
@@ -1108,7 +1141,7 @@ mod tests {
             )],
         );
         if let InstructionKind::Copy(c) = &mut pf.stages[0].instructions[0].kind {
-            c.sources = words(&["C:\\models\\m.gguf", "`tick` $x"]);
+            c.sources = paths(words(&["C:\\models\\m.gguf", "`tick` $x"]));
             c.dest = lit("D:\\out");
         }
         if let InstructionKind::Cmd(Cmd::Exec(a)) = &mut pf.stages[0].instructions[2].kind {
@@ -1199,6 +1232,8 @@ CMD        ["-m", "Qwen2-0.5B-Instruct.${QUANTIZE_TYPE}.gguf", "-c", "8192", "--
             "FROM a\nCOPY a\\\n  b\n",
             "FROM a\nCMD [\"x\\\\\", \"$\", \"\\\\$A\", \"${A:-\\\\\\\\}\"]\n",
             "FROM a\nCAT <<EOF out\nline with \\ and \\\\ and \\$ and $\nEOF\n",
+            "FROM a\nCOPY <<A x <<-'B' /d/\n$X\nA\n\tb\n\tB\n",
+            "FROM a\nADD --chmod=600 <<EOF /x.txt\nEOF\n",
         ];
         for src in sources {
             let pf = match parse(src) {
@@ -1429,6 +1464,23 @@ mod props {
             })
     }
 
+    /// `ADD` / `COPY` sources: mostly paths, some heredocs.
+    fn sources() -> impl Strategy<Value = Vec<Source>> {
+        prop::collection::vec(
+            prop_oneof![
+                3 => path().prop_map(Source::Path),
+                1 => heredoc().prop_map(Source::Heredoc),
+            ],
+            1..4,
+        )
+    }
+
+    /// Heredoc sources need the shell form, which can't hold a line break in a word.
+    fn printable_sources(sources: &[Source], dest: &Word) -> bool {
+        sources.iter().all(|s| s.as_path().is_some())
+            || !(has_newline(dest) || sources.iter().filter_map(Source::as_path).any(has_newline))
+    }
+
     fn cmd() -> impl Strategy<Value = InstructionKind> {
         prop_oneof![
             prop::collection::vec(word(Kind::Json, 1), 0..4)
@@ -1460,9 +1512,12 @@ mod props {
             (
                 (flags(), opt_shell(), opt_shell(), opt_shell(), flags()),
                 prop::collection::vec(shell(), 0..2),
-                prop::collection::vec(path(), 1..3),
+                sources(),
                 path(),
             )
+                .prop_filter("a heredoc source beside a line break", |(_, _, s, d)| {
+                    printable_sources(s, d)
+                })
                 .prop_map(
                     |((kg, checksum, chown, chmod, link), exclude, sources, dest)| {
                         InstructionKind::Add(Add {
@@ -1480,9 +1535,12 @@ mod props {
             (
                 (opt_shell(), flags(), opt_shell(), opt_shell(), flags()),
                 prop::collection::vec(shell(), 0..2),
-                prop::collection::vec(path(), 1..3),
+                sources(),
                 path(),
             )
+                .prop_filter("a heredoc source beside a line break", |(_, _, s, d)| {
+                    printable_sources(s, d)
+                })
                 .prop_map(
                     |((from, parents, chown, chmod, link), exclude, sources, dest)| {
                         InstructionKind::Copy(Copy {

@@ -11,8 +11,10 @@
 //!   is the build arg of that name when given, else the expanded default, else (no default) the
 //!   global ARG's value when a global ARG of that name exists, else unset.
 //! - Expansion (see [`crate::expand()`]) applies to `FROM`, `ARG` defaults, `LABEL` keys and
-//!   values, every value and flag value of `ADD`, `COPY`, `CONVERT` and `QUANTIZE`, `CAT`'s
-//!   destination and unquoted heredoc body, and `CMD`'s arguments (both forms). A variable no
+//!   values, every value and flag value of `ADD`, `COPY`, `CONVERT` and `QUANTIZE`, the bodies
+//!   of unquoted heredocs (`CAT`'s, and `ADD` / `COPY` heredoc sources, which resolve to
+//!   [`AddSource::Inline`] / [`CopySource::Inline`] named after their delimiter), `CAT`'s
+//!   destination, and `CMD`'s arguments (both forms). A variable no
 //!   `ARG` in scope declares expands to empty, with a [`Warning::UndefinedArg`]; one declared
 //!   without a value is unset, without a warning.
 //! - Stage names are case-insensitive and unique (`scratch` and `context` are allowed, with a
@@ -28,8 +30,8 @@ pub use types::*;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::ast::{
-    Add, Arg, Cat, Cmd, Convert, ConvertClass, Copy, InstructionKind, Label, Packerfile, Quantize,
-    Span, Stage, Word, WordPart,
+    Add, Arg, Cat, Cmd, Convert, ConvertClass, Copy, Heredoc, InstructionKind, Label, Packerfile,
+    Quantize, Source, Span, Stage, Word, WordPart,
 };
 use crate::expand::{expand, variables, Usage};
 
@@ -486,9 +488,16 @@ impl<'a> Resolver<'a> {
         let chown = opt_nonempty(scope, &a.chown, &mut u);
         let chmod = opt_nonempty(scope, &a.chmod, &mut u);
         let exclude = all(scope, &a.exclude, &mut u);
-        let sources: Vec<AddSource> = all(scope, &a.sources, &mut u)
+        let sources: Vec<AddSource> = a
+            .sources
             .iter()
-            .map(|s| AddSource::classify(s))
+            .map(|s| match s {
+                Source::Path(w) => AddSource::classify(&Self::ex(scope, w, &mut u)),
+                Source::Heredoc(h) => AddSource::Inline {
+                    name: h.delimiter.clone(),
+                    content: Self::heredoc(scope, h, &mut u),
+                },
+            })
             .collect();
         let dest = Self::ex(scope, &a.dest, &mut u);
         self.settle(scope, &u, cx.span);
@@ -522,7 +531,17 @@ impl<'a> Resolver<'a> {
         let chown = opt_nonempty(scope, &c.chown, &mut u);
         let chmod = opt_nonempty(scope, &c.chmod, &mut u);
         let exclude = all(scope, &c.exclude, &mut u);
-        let sources = all(scope, &c.sources, &mut u);
+        let sources = c
+            .sources
+            .iter()
+            .map(|s| match s {
+                Source::Path(w) => CopySource::Path(Self::ex(scope, w, &mut u)),
+                Source::Heredoc(h) => CopySource::Inline {
+                    name: h.delimiter.clone(),
+                    content: Self::heredoc(scope, h, &mut u),
+                },
+            })
+            .collect();
         let dest = Self::ex(scope, &c.dest, &mut u);
         self.settle(scope, &u, cx.span);
         let from = match from {
@@ -541,12 +560,11 @@ impl<'a> Resolver<'a> {
         }))
     }
 
-    fn cat(&mut self, c: &Cat, scope: &Scope, cx: &InsCx) -> Result<ResolvedKind, ResolveError> {
-        let mut u = Acc::default();
-        let dest = Self::ex(scope, &c.dest, &mut u);
-        let content = if c.heredoc.quoted {
+    /// A heredoc's content: the body, expanded unless the delimiter was quoted.
+    fn heredoc(scope: &Scope, h: &Heredoc, u: &mut Acc) -> String {
+        if h.quoted {
             let mut s = String::new();
-            for p in &c.heredoc.body.parts {
+            for p in &h.body.parts {
                 match p {
                     WordPart::Literal(l) => s.push_str(l),
                     WordPart::Var(v) => s.push_str(&var_source(v)),
@@ -554,8 +572,14 @@ impl<'a> Resolver<'a> {
             }
             s
         } else {
-            Self::ex(scope, &c.heredoc.body, &mut u)
-        };
+            Self::ex(scope, &h.body, u)
+        }
+    }
+
+    fn cat(&mut self, c: &Cat, scope: &Scope, cx: &InsCx) -> Result<ResolvedKind, ResolveError> {
+        let mut u = Acc::default();
+        let dest = Self::ex(scope, &c.dest, &mut u);
+        let content = Self::heredoc(scope, &c.heredoc, &mut u);
         self.settle(scope, &u, cx.span);
         if dest.is_empty() {
             return Err(ResolveError::Empty {

@@ -63,7 +63,7 @@ macro_rules! rejected {
 
 fn copy(sources: &[&str], dest: &str) -> Instruction {
     ins(InstructionKind::Copy(Copy {
-        sources: sources.iter().map(|s| lit(s)).collect(),
+        sources: sources.iter().map(|s| Source::Path(lit(s))).collect(),
         dest: lit(dest),
         ..Copy::default()
     }))
@@ -71,7 +71,7 @@ fn copy(sources: &[&str], dest: &str) -> Instruction {
 
 fn copy_words(sources: Vec<Word>, dest: Word) -> Instruction {
     ins(InstructionKind::Copy(Copy {
-        sources,
+        sources: paths(sources),
         dest,
         ..Copy::default()
     }))
@@ -310,7 +310,7 @@ ok!(
             vec![
                 ins(InstructionKind::Copy(Copy {
                     from: Some(lit("base")),
-                    sources: vec![lit("a")],
+                    sources: paths(vec![lit("a")]),
                     dest: lit("/b"),
                     ..Copy::default()
                 })),
@@ -640,6 +640,113 @@ fn heredoc_without_terminator_is_an_error_that_says_so() {
     }
 }
 
+// ----- ADD / COPY heredoc sources (BuildKit: each `<<NAME` takes the next body, in order) -----
+
+ok!(
+    copy_single_heredoc,
+    "FROM scratch\nCOPY <<EOF /app/greeting.txt\nhello ${WHO}\nEOF\n",
+    one_stage(vec![ins(InstructionKind::Copy(Copy {
+        sources: vec![heredoc_src(
+            "EOF",
+            false,
+            false,
+            w(vec![l("hello "), v("WHO"), l("\n")]),
+        )],
+        dest: lit("/app/greeting.txt"),
+        ..Copy::default()
+    }))]),
+);
+
+ok!(
+    copy_two_heredocs,
+    "FROM scratch\nCOPY <<FILE1 <<FILE2 /dest/\nfirst\nFILE1\nsecond\nFILE2\nCMD [\"x\"]\n",
+    one_stage(vec![
+        ins(InstructionKind::Copy(Copy {
+            sources: vec![
+                heredoc_src("FILE1", false, false, lit("first\n")),
+                heredoc_src("FILE2", false, false, lit("second\n")),
+            ],
+            dest: lit("/dest/"),
+            ..Copy::default()
+        })),
+        cmd_exec(vec![lit("x")]),
+    ]),
+);
+
+ok!(
+    add_heredoc_with_flags_and_path,
+    "FROM scratch\nADD --chmod=755 <<run.sh local.txt /app/\n#!/bin/sh\nrun.sh\n",
+    one_stage(vec![ins(InstructionKind::Add(Add {
+        chmod: Some(lit("755")),
+        sources: vec![
+            heredoc_src("run.sh", false, false, lit("#!/bin/sh\n")),
+            Source::Path(lit("local.txt")),
+        ],
+        dest: lit("/app/"),
+        ..Add::default()
+    }))]),
+);
+
+ok!(
+    copy_heredoc_dash_strips_tabs,
+    "FROM scratch\nCOPY <<-EOF /p\n\tindented\n\t\tdeeper\n\tEOF\n",
+    one_stage(vec![ins(InstructionKind::Copy(Copy {
+        sources: vec![heredoc_src("EOF", true, false, lit("indented\ndeeper\n"))],
+        dest: lit("/p"),
+        ..Copy::default()
+    }))]),
+);
+
+ok!(
+    copy_heredoc_quoted_delimiter_is_literal,
+    "FROM scratch\nCOPY <<'EOF' <<\"B\" /p/\n$HOME \\$x\nEOF\n${Y}\nB\n",
+    one_stage(vec![ins(InstructionKind::Copy(Copy {
+        sources: vec![
+            heredoc_src("EOF", false, true, lit("$HOME \\$x\n")),
+            heredoc_src("B", false, true, lit("${Y}\n")),
+        ],
+        dest: lit("/p/"),
+        ..Copy::default()
+    }))]),
+);
+
+#[test]
+fn copy_heredoc_without_terminator_is_an_error() {
+    for src in [
+        "FROM scratch\nCOPY <<EOF /p\nhello\n",
+        "FROM scratch\nADD <<EOF /p",
+        "FROM scratch\nCOPY <<A <<B /p/\na\nA\nb\n",
+    ] {
+        let msg = parse_err(src).to_lowercase();
+        assert!(msg.contains("unterminated heredoc"), "{src:?}: {msg}");
+    }
+}
+
+err!(
+    copy_heredoc_as_destination,
+    "FROM scratch\nCOPY a <<EOF\nx\nEOF\n",
+    ["destination after the heredoc"]
+);
+
+#[test]
+fn copy_heredocs_round_trip() {
+    for src in [
+        "FROM scratch\nCOPY <<FILE1 <<FILE2 /dest/\nfirst\nFILE1\nsecond $X\nFILE2\n",
+        "FROM scratch\nADD --link <<-'E O' a <<F /d/\n\tx $Y\n\tE O\n\nF\n",
+        "FROM scratch\nCOPY <<EOF /p\nEOF",
+    ] {
+        let pf = parse_ok(src);
+        let printed = assert_roundtrip(&pf);
+        assert_eq!(parse_ok(&printed).to_string(), printed);
+    }
+    // The canonical print of two heredoc sources: markers on the line, bodies in order.
+    let pf = parse_ok("FROM scratch\ncopy  <<A   <<'B'  /d/\na\nA\nb\nB\n");
+    assert_eq!(
+        pf.to_string(),
+        "FROM scratch\nCOPY <<A <<\"B\" /d/\na\nA\nb\nB\n"
+    );
+}
+
 err!(cat_without_heredoc, "FROM scratch\nCAT /p\n", ["heredoc"]);
 err!(cat_without_dest, "FROM scratch\nCAT <<EOF\nx\nEOF\n", []);
 
@@ -654,20 +761,20 @@ ok!(
         ins(InstructionKind::Copy(Copy {
             link: Some(true),
             parents: Some(false),
-            sources: vec![lit("a")],
+            sources: paths(vec![lit("a")]),
             dest: lit("b"),
             ..Copy::default()
         })),
         ins(InstructionKind::Copy(Copy {
             link: Some(true),
             parents: Some(true),
-            sources: vec![lit("a")],
+            sources: paths(vec![lit("a")]),
             dest: lit("b"),
             ..Copy::default()
         })),
         ins(InstructionKind::Copy(Copy {
             link: Some(false),
-            sources: vec![lit("a")],
+            sources: paths(vec![lit("a")]),
             dest: lit("b"),
             ..Copy::default()
         })),
@@ -679,7 +786,7 @@ ok!(
     "FROM scratch\nADD --exclude=*.md --exclude=docs/ --exclude=\"a b\" src/ /app/\n",
     one_stage(vec![ins(InstructionKind::Add(Add {
         exclude: vec![lit("*.md"), lit("docs/"), lit("a b")],
-        sources: vec![lit("src/")],
+        sources: paths(vec![lit("src/")]),
         dest: lit("/app/"),
         ..Add::default()
     }))]),

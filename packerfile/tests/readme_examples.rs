@@ -66,7 +66,9 @@ fn quick_start_ast() -> Packerfile {
                 from(lit("scratch"), Some("f16")),
                 vec![
                     ins(InstructionKind::Add(Add {
-                        sources: vec![lit("https://huggingface.co/Qwen/Qwen2-0.5B-Instruct.git")],
+                        sources: paths(vec![lit(
+                            "https://huggingface.co/Qwen/Qwen2-0.5B-Instruct.git",
+                        )]),
                         dest: lit("Qwen2-0.5B-Instruct"),
                         ..Add::default()
                     })),
@@ -221,12 +223,12 @@ ADD https://huggingface.co/Qwen/Qwen2-0.5B-Instruct.git /app/Qwen2-0.5B-Instruct
         global_args: vec![],
         stages: vec![scratch(vec![
             ins(InstructionKind::Add(Add {
-                sources: vec![lit("https://huggingface.co/QuantFactory/Qwen2-0.5B-Instruct-GGUF/resolve/main/Qwen2-0.5B-Instruct.Q5_K_M.gguf")],
+                sources: paths(vec![lit("https://huggingface.co/QuantFactory/Qwen2-0.5B-Instruct-GGUF/resolve/main/Qwen2-0.5B-Instruct.Q5_K_M.gguf")]),
                 dest: lit("/app/Qwen2-0.5B-Instruct.Q5_K_M.gguf"),
                 ..Add::default()
             })),
             ins(InstructionKind::Add(Add {
-                sources: vec![lit("https://huggingface.co/Qwen/Qwen2-0.5B-Instruct.git")],
+                sources: paths(vec![lit("https://huggingface.co/Qwen/Qwen2-0.5B-Instruct.git")]),
                 dest: lit("/app/Qwen2-0.5B-Instruct"),
                 ..Add::default()
             })),
@@ -253,44 +255,48 @@ ADD --exclude=*.md --exclude=*.txt models/ /app/
     let want = one_stage(vec![
         add(Add {
             keep_git_dir: Some(true),
-            sources: vec![lit("https://huggingface.co/Qwen/Qwen2-0.5B-Instruct.git")],
+            sources: paths(vec![lit(
+                "https://huggingface.co/Qwen/Qwen2-0.5B-Instruct.git",
+            )]),
             dest: lit("/app/Qwen2-0.5B-Instruct"),
             ..Add::default()
         }),
         add(Add {
             keep_git_dir: Some(true),
-            sources: vec![lit("https://huggingface.co/Qwen/Qwen2-0.5B-Instruct.git")],
+            sources: paths(vec![lit(
+                "https://huggingface.co/Qwen/Qwen2-0.5B-Instruct.git",
+            )]),
             dest: lit("/app/q"),
             ..Add::default()
         }),
         add(Add {
             checksum: Some(lit(sum)),
-            sources: vec![lit("https://example.com/model.gguf")],
+            sources: paths(vec![lit("https://example.com/model.gguf")]),
             dest: lit("/app/"),
             ..Add::default()
         }),
         add(Add {
             chown: Some(lit("1000:1000")),
             chmod: Some(lit("644")),
-            sources: vec![lit("model.gguf"), lit("tokenizer.json")],
+            sources: paths(vec![lit("model.gguf"), lit("tokenizer.json")]),
             dest: lit("/app/"),
             ..Add::default()
         }),
         add(Add {
             link: Some(true),
-            sources: vec![lit("model.gguf")],
+            sources: paths(vec![lit("model.gguf")]),
             dest: lit("/app/"),
             ..Add::default()
         }),
         add(Add {
             link: Some(false),
-            sources: vec![lit("model.gguf")],
+            sources: paths(vec![lit("model.gguf")]),
             dest: lit("/app/"),
             ..Add::default()
         }),
         add(Add {
             exclude: vec![lit("*.md"), lit("*.txt")],
-            sources: vec![lit("models/")],
+            sources: paths(vec![lit("models/")]),
             dest: lit("/app/"),
             ..Add::default()
         }),
@@ -320,7 +326,7 @@ fn arg_example() {
             common::arg(vec![("MODEL", Some(lit("Qwen2-0.5B-Instruct")))]),
             common::arg(vec![("QUANTIZE_TYPE", Some(lit("Q5_K_M")))]),
             ins(InstructionKind::Add(Add {
-                sources: vec![w(vec![
+                sources: paths(vec![w(vec![
                     l("https://huggingface.co/"),
                     v("REPO"),
                     l("/"),
@@ -330,7 +336,7 @@ fn arg_example() {
                     l("."),
                     v("QUANTIZE_TYPE"),
                     l(".gguf"),
-                ])],
+                ])]),
                 dest: w(vec![
                     l("/app/"),
                     v("MODEL"),
@@ -485,26 +491,26 @@ COPY --from=ghcr.io/ggerganov/llama.cpp:server /llama-server /
             stage(
                 from(lit("scratch"), Some("original")),
                 vec![ins(InstructionKind::Add(Add {
-                    sources: vec![lit("https://huggingface.co/QuantFactory/Qwen2-0.5B-Instruct-GGUF/resolve/main/Qwen2-0.5B-Instruct.Q5_K_M.gguf")],
+                    sources: paths(vec![lit("https://huggingface.co/QuantFactory/Qwen2-0.5B-Instruct-GGUF/resolve/main/Qwen2-0.5B-Instruct.Q5_K_M.gguf")]),
                     dest: lit("/app/"),
                     ..Add::default()
                 }))],
             ),
             scratch(vec![
                 copy(Copy {
-                    sources: vec![lit("Qwen2-0.5B-Instruct.Q5_K_M.gguf")],
+                    sources: paths(vec![lit("Qwen2-0.5B-Instruct.Q5_K_M.gguf")]),
                     dest: lit("/app/"),
                     ..Copy::default()
                 }),
                 copy(Copy {
                     from: Some(lit("original")),
-                    sources: vec![lit("/app/Qwen2-0.5B-Instruct.Q5_K_M.gguf")],
+                    sources: paths(vec![lit("/app/Qwen2-0.5B-Instruct.Q5_K_M.gguf")]),
                     dest: lit("/app/"),
                     ..Copy::default()
                 }),
                 copy(Copy {
                     from: Some(lit("ghcr.io/ggerganov/llama.cpp:server")),
-                    sources: vec![lit("/llama-server")],
+                    sources: paths(vec![lit("/llama-server")]),
                     dest: lit("/"),
                     ..Copy::default()
                 }),
@@ -527,33 +533,33 @@ COPY --exclude=*.bin --exclude=*.pt --from=context models/ /app/models/
     let want = one_stage(vec![
         copy(Copy {
             parents: Some(true),
-            sources: vec![lit("a/b/model.gguf"), lit("c/d/tokenizer.json")],
+            sources: paths(vec![lit("a/b/model.gguf"), lit("c/d/tokenizer.json")]),
             dest: lit("/app/"),
             ..Copy::default()
         }),
         copy(Copy {
             parents: Some(false),
-            sources: vec![lit("a/b")],
+            sources: paths(vec![lit("a/b")]),
             dest: lit("/app/"),
             ..Copy::default()
         }),
         copy(Copy {
             chown: Some(lit("llm:llm")),
             chmod: Some(lit("0644")),
-            sources: vec![lit("model.gguf")],
+            sources: paths(vec![lit("model.gguf")]),
             dest: lit("/app/"),
             ..Copy::default()
         }),
         copy(Copy {
             link: Some(true),
-            sources: vec![lit("model.gguf")],
+            sources: paths(vec![lit("model.gguf")]),
             dest: lit("/app/"),
             ..Copy::default()
         }),
         copy(Copy {
             from: Some(lit("context")),
             exclude: vec![lit("*.bin"), lit("*.pt")],
-            sources: vec![lit("models/")],
+            sources: paths(vec![lit("models/")]),
             dest: lit("/app/models/"),
             ..Copy::default()
         }),
@@ -588,7 +594,7 @@ CONVERT    --type=F16 --class=lora --base=Qwen2-1.5B Qwen2-1.5B-MAC-lora Qwen2-1
 fn convert_incl_lora() {
     let add = |src: &str, dest: &str| {
         ins(InstructionKind::Add(Add {
-            sources: vec![lit(src)],
+            sources: paths(vec![lit(src)]),
             dest: lit(dest),
             ..Add::default()
         }))

@@ -785,3 +785,55 @@ fn global_args_are_visible_in_every_stage() {
     assert_eq!(label(&r, 0, "g"), "cli");
     assert_eq!(label(&r, 1, "g"), "cli");
 }
+
+#[test]
+fn heredoc_sources_resolve_to_inline_files() {
+    let src = "ARG WHO=world\nFROM scratch\nARG WHO\n\
+               COPY <<FILE1 <<'FILE2' models/ /dest/\nhello ${WHO}\nFILE1\nraw $WHO\nFILE2\n\
+               ADD <<-EOF https://example.com/m.gguf /app/\n\tby $WHO\n\tEOF\n";
+    let r = resolve_ok(src, &[("WHO", "you")]);
+    assert!(undefined(&r).is_empty(), "{:?}", r.warnings);
+    let k = kinds(&r, 0);
+    let ResolvedKind::Copy(copy) = k[1] else {
+        panic!("{:?}", k[1])
+    };
+    assert_eq!(
+        copy.sources,
+        [
+            CopySource::Inline {
+                name: "FILE1".into(),
+                content: "hello you\n".into()
+            },
+            CopySource::Inline {
+                name: "FILE2".into(),
+                content: "raw $WHO\n".into()
+            },
+            CopySource::Path("models/".into()),
+        ]
+    );
+    assert_eq!(copy.sources[0].as_str(), "FILE1");
+    assert_eq!(copy.dest, "/dest/");
+    let ResolvedKind::Add(add) = k[2] else {
+        panic!("{:?}", k[2])
+    };
+    assert_eq!(
+        add.sources,
+        [
+            AddSource::Inline {
+                name: "EOF".into(),
+                content: "by you\n".into()
+            },
+            AddSource::Http("https://example.com/m.gguf".into()),
+        ]
+    );
+    // A checksum needs every source to be a URL: an inline file is not.
+    let hex = "a".repeat(64);
+    let e = resolve_err(
+        &format!("FROM scratch\nADD --checksum=sha256:{hex} <<EOF /app/x\nx\nEOF\n"),
+        &[],
+    );
+    assert!(matches!(e, ResolveError::ChecksumNeedsUrl { .. }), "{e:?}");
+    // Variables used only in a heredoc source count as used; undeclared ones warn.
+    let r = resolve_ok("FROM scratch\nCOPY <<EOF /x\n$NOPE\nEOF\n", &[]);
+    assert_eq!(undefined(&r), ["NOPE"]);
+}

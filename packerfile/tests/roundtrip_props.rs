@@ -253,8 +253,9 @@ fn add_instruction() -> BoxedStrategy<Instruction> {
         pvec(arg_word(), 0..3),
     );
     let positional = prop_oneof![
-        3 => (pvec(arg_word(), 1..3), arg_word()).prop_map(|(s, d)| (None, s, d)),
-        1 => (checksum_and_url(), arg_word()).prop_map(|((c, url), d)| (Some(c), vec![url], d)),
+        3 => (pvec(source(), 1..3), arg_word()).prop_map(|(s, d)| (None, s, d)),
+        1 => (checksum_and_url(), arg_word())
+            .prop_map(|((c, url), d)| (Some(c), vec![Source::Path(url)], d)),
     ];
     (flags, positional)
         .prop_map(
@@ -274,6 +275,15 @@ fn add_instruction() -> BoxedStrategy<Instruction> {
         .boxed()
 }
 
+/// An `ADD` / `COPY` source: mostly paths, some heredocs (`<<EOF`, bodies after the line).
+fn source() -> BoxedStrategy<Source> {
+    prop_oneof![
+        3 => arg_word().prop_map(Source::Path),
+        1 => heredoc().prop_map(Source::Heredoc),
+    ]
+    .boxed()
+}
+
 fn copy_instruction() -> BoxedStrategy<Instruction> {
     (
         (
@@ -284,7 +294,7 @@ fn copy_instruction() -> BoxedStrategy<Instruction> {
             prop::option::of(any::<bool>()),
             pvec(arg_word(), 0..3),
         ),
-        pvec(arg_word(), 1..4),
+        pvec(source(), 1..4),
         arg_word(),
     )
         .prop_map(

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::ast::{VarOp, VarRef};
+use crate::resolve::testutil::path_words;
 
 fn ok(src: &str) -> Packerfile {
     match parse(src) {
@@ -267,7 +268,7 @@ fn boolean_and_repeated_flags() {
     assert_eq!(c.parents, Some(false));
     assert_eq!(c.exclude, vec![lit("*.tmp"), lit("a b")]);
     assert_eq!(c.chmod, Some(lit("644")));
-    assert_eq!(c.sources, vec![lit("a"), lit("b")]);
+    assert_eq!(path_words(&c.sources), vec![lit("a"), lit("b")]);
     assert_eq!(c.dest, lit("c"));
     let InstructionKind::Add(a) = one("ADD --keep-git-dir=TRUE --link=false x y") else {
         panic!()
@@ -294,11 +295,11 @@ fn double_dash_ends_flags() {
         panic!()
     };
     assert_eq!(c.link, Some(true));
-    assert_eq!(c.sources, vec![lit("--odd-name")]);
+    assert_eq!(path_words(&c.sources), vec![lit("--odd-name")]);
     let InstructionKind::Copy(c) = one("COPY a --link b") else {
         panic!()
     };
-    assert_eq!(c.sources, vec![lit("a"), lit("--link")]);
+    assert_eq!(path_words(&c.sources), vec![lit("a"), lit("--link")]);
     assert_eq!(c.link, None);
 }
 
@@ -440,25 +441,114 @@ fn copy_json_form() {
     let InstructionKind::Copy(c) = one("COPY [\"a b\", \"$X\", \"/dest dir/\"]") else {
         panic!()
     };
-    assert_eq!(c.sources, vec![lit("a b"), w(vec![var("X", false)])]);
+    assert_eq!(
+        path_words(&c.sources),
+        vec![lit("a b"), w(vec![var("X", false)])]
+    );
     assert_eq!(c.dest, lit("/dest dir/"));
-    assert_eq!((c.sources[0].span.column, c.sources[0].span.len), (7, 5));
+    let s0 = path_words(&c.sources)[0].span;
+    assert_eq!((s0.column, s0.len), (7, 5));
     // Not JSON: shell words, as BuildKit falls back.
     let InstructionKind::Copy(c) = one("COPY [abc] /x") else {
         panic!()
     };
-    assert_eq!(c.sources, vec![lit("[abc]")]);
+    assert_eq!(path_words(&c.sources), vec![lit("[abc]")]);
 }
 
 #[test]
 fn copy_errors() {
     err_has("FROM a\nCOPY a\n", "at least one source and a destination");
     err_has("FROM a\nADD\n", "at least one source and a destination");
-    let e = err_has(
-        "FROM a\nCOPY <<EOF /x\nhi\nEOF\n",
-        "heredoc sources are not supported in `COPY`",
+    err_has(
+        "FROM a\nCOPY <<EOF\nhi\nEOF\n",
+        "needs a destination after the heredoc",
     );
-    assert!(e.help.unwrap().contains("CAT <<EOF"));
+    err_has(
+        "FROM a\nADD a <<EOF\nhi\nEOF\n",
+        "needs a destination after the heredoc",
+    );
+    let e = err_has(
+        "FROM a\nCOPY <<A <<B /d/\na\nA\nb\n",
+        "unterminated heredoc",
+    );
+    assert!(e.message.contains("`B`"), "{e}");
+    err_has("FROM a\nADD <<EOF /x\nno end", "unterminated heredoc");
+}
+
+// ----- ADD / COPY heredoc sources ---------------------------------------------------------------
+
+fn heredoc_of(s: &AstSource) -> &Heredoc {
+    match s {
+        AstSource::Heredoc(h) => h,
+        AstSource::Path(w) => panic!("a path: {w:?}"),
+    }
+}
+
+#[test]
+fn copy_one_heredoc() {
+    let pf = ok("FROM a\nCOPY <<EOF /x.txt\nhello $X\nEOF\nCMD x\n");
+    let ins = &pf.stages[0].instructions;
+    assert_eq!(ins.len(), 2);
+    let InstructionKind::Copy(c) = &ins[0].kind else {
+        panic!()
+    };
+    assert_eq!(c.dest, lit("/x.txt"));
+    assert_eq!(c.sources.len(), 1);
+    let h = heredoc_of(&c.sources[0]);
+    assert_eq!(h.delimiter, "EOF");
+    assert!(!h.quoted && !h.strip_tabs);
+    assert_eq!(h.body.parts, vec![l("hello "), var("X", false), l("\n")]);
+    // The instruction's span covers its body and terminator.
+    assert_eq!((ins[0].span.line, ins[0].span.offset), (2, 7));
+    assert_eq!(ins[0].span.len, "COPY <<EOF /x.txt\nhello $X\nEOF".len());
+    assert_eq!(ins[1].span.line, 5);
+}
+
+#[test]
+fn copy_two_heredocs_in_order() {
+    let InstructionKind::Copy(c) =
+        one("COPY --chmod=644 <<FILE1 mid <<FILE2 /dest/\none\nFILE1\ntwo\nFILE1\nFILE2\n")
+    else {
+        panic!()
+    };
+    assert_eq!(c.chmod, Some(lit("644")));
+    assert_eq!(c.sources.len(), 3);
+    let h1 = heredoc_of(&c.sources[0]);
+    assert_eq!((h1.delimiter.as_str(), &h1.body), ("FILE1", &lit("one\n")));
+    assert_eq!(c.sources[1], AstSource::Path(lit("mid")));
+    let h2 = heredoc_of(&c.sources[2]);
+    // FILE1 only closes the first body: in the second it is text.
+    assert_eq!(
+        (h2.delimiter.as_str(), &h2.body),
+        ("FILE2", &lit("two\nFILE1\n"))
+    );
+    assert_eq!(c.dest, lit("/dest/"));
+}
+
+#[test]
+fn add_heredoc_quoted_and_tab_stripped() {
+    let InstructionKind::Add(a) = one("ADD <<-'EOF' /etc/x\n\tkeep $X\n\t\tEOF\n") else {
+        panic!()
+    };
+    let h = heredoc_of(&a.sources[0]);
+    assert!(h.quoted && h.strip_tabs);
+    assert_eq!(h.body, lit("keep $X\n"));
+    assert_eq!(a.dest, lit("/etc/x"));
+    let InstructionKind::Add(a) = one("ADD <<\"a b\" https://x/y /d/\n$Y\na b\n") else {
+        panic!()
+    };
+    let h = heredoc_of(&a.sources[0]);
+    assert_eq!((h.delimiter.as_str(), h.quoted), ("a b", true));
+    assert_eq!(h.body, lit("$Y\n"));
+    assert_eq!(a.sources[1], AstSource::Path(lit("https://x/y")));
+}
+
+#[test]
+fn quoted_heredoc_like_word_is_a_path() {
+    let InstructionKind::Copy(c) = one("COPY \"<<EOF\" /d") else {
+        panic!()
+    };
+    assert_eq!(c.sources, vec![AstSource::Path(lit("<<EOF"))]);
 }
 
 // ----- CAT and heredocs ------------------------------------------------------------------------
@@ -689,7 +779,7 @@ fn escape_directive_changes_continuation_and_escapes() {
     let InstructionKind::Copy(c) = &pf.stages[0].instructions[0].kind else {
         panic!()
     };
-    assert_eq!(c.sources, vec![lit("C:\\src\\x")]);
+    assert_eq!(path_words(&c.sources), vec![lit("C:\\src\\x")]);
     assert_eq!(c.dest, lit("C:\\dst\\"));
     assert_eq!(pf.directives[0].value, "`");
 }
@@ -725,7 +815,7 @@ fn directive_after_instruction_is_a_comment() {
         panic!()
     };
     assert_eq!(
-        (c.sources.clone(), c.dest.clone()),
+        (path_words(&c.sources), c.dest.clone()),
         (vec![lit("a")], lit("b"))
     );
 }
@@ -766,8 +856,8 @@ fn word_spanning_a_continuation() {
     let InstructionKind::Copy(c) = &pf.stages[0].instructions[0].kind else {
         panic!()
     };
-    assert_eq!(c.sources[0], lit("abcd"));
-    let s = c.sources[0].span;
+    assert_eq!(path_words(&c.sources)[0], lit("abcd"));
+    let s = path_words(&c.sources)[0].span;
     assert_eq!(&src[s.offset..s.offset + s.len], "ab\\\ncd");
 }
 
@@ -913,6 +1003,7 @@ fn long_lines_stay_linear() {
     let InstructionKind::Copy(c) = &ok(&cases[4]).stages[0].instructions[0].kind else {
         panic!()
     };
-    let w = &c.sources[n - 1];
+    let ws = path_words(&c.sources);
+    let w = &ws[n - 1];
     assert_eq!((w.span.line, w.span.column), (2, 6 + 9 * (n as u32 - 1)));
 }

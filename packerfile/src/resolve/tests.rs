@@ -52,7 +52,9 @@ fn quick_start() -> Packerfile {
                 Some("f16"),
                 vec![
                     ins(InstructionKind::Add(Add {
-                        sources: vec![w("https://huggingface.co/Qwen/Qwen2-0.5B-Instruct.git")],
+                        sources: paths(vec![w(
+                            "https://huggingface.co/Qwen/Qwen2-0.5B-Instruct.git",
+                        )]),
                         dest: w("Qwen2-0.5B-Instruct"),
                         ..Add::default()
                     })),
@@ -874,7 +876,7 @@ fn add(checksum: Option<&str>, srcs: &[&str]) -> Packerfile {
                 chown: Some(w("")),
                 chmod: Some(w("644")),
                 exclude: vec![w("*.md")],
-                sources: srcs.iter().map(|s| w(s)).collect(),
+                sources: srcs.iter().map(|s| Source::Path(w(s))).collect(),
                 dest: w("/app/"),
             }))],
         )],
@@ -932,6 +934,7 @@ fn add_sources_and_checksums() {
             AddSource::Git(_) => "git",
             AddSource::Http(_) => "http",
             AddSource::Context(_) => "context",
+            AddSource::Inline { .. } => "inline",
         };
         assert_eq!(got, want, "{s}");
         assert_eq!(AddSource::classify(s).as_str(), s);

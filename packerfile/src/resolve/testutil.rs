@@ -13,6 +13,19 @@ pub(crate) fn w(src: &str) -> Word {
     }
 }
 
+/// Path sources.
+pub(crate) fn paths(words: Vec<Word>) -> Vec<Source> {
+    words.into_iter().map(Source::Path).collect()
+}
+
+/// The words of path sources (panics on a heredoc source).
+pub(crate) fn path_words(sources: &[Source]) -> Vec<Word> {
+    sources
+        .iter()
+        .map(|s| s.as_path().expect("a path source").clone())
+        .collect()
+}
+
 fn parts(c: &[char], i: &mut usize, nested: bool) -> Vec<WordPart> {
     let mut out = Vec::new();
     let mut lit = String::new();
@@ -155,7 +168,7 @@ pub(crate) fn file(global_args: Vec<Instruction>, stages: Vec<Stage>) -> Packerf
 pub(crate) fn copy(from: Option<&str>, srcs: &[&str], dest: &str) -> Instruction {
     ins(InstructionKind::Copy(Copy {
         from: from.map(w),
-        sources: srcs.iter().map(|s| w(s)).collect(),
+        sources: srcs.iter().map(|s| Source::Path(w(s))).collect(),
         dest: w(dest),
         ..Copy::default()
     }))

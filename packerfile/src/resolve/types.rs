@@ -194,6 +194,14 @@ pub enum AddSource {
     Http(String),
     /// A git repository URL (`https://….git`, `git@…`, `git://…`, optionally `#ref`).
     Git(String),
+    /// A heredoc source (`ADD <<NAME /dest`): a file named after the delimiter, with the body
+    /// as its content.
+    Inline {
+        /// The file name: the heredoc's delimiter.
+        name: String,
+        /// The content (expanded unless the delimiter was quoted).
+        content: String,
+    },
 }
 
 impl AddSource {
@@ -215,11 +223,51 @@ impl AddSource {
         }
     }
 
-    /// The source text.
+    /// The source text (the file name for [`AddSource::Inline`]).
     pub fn as_str(&self) -> &str {
         match self {
             AddSource::Context(s) | AddSource::Http(s) | AddSource::Git(s) => s,
+            AddSource::Inline { name, .. } => name,
         }
+    }
+}
+
+/// A source of `COPY`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CopySource {
+    /// A path (in the build context, or in the `--from` stage or image).
+    Path(String),
+    /// A heredoc source (`COPY <<NAME /dest`): a file named after the delimiter, with the body
+    /// as its content (`--from` does not apply to it).
+    Inline {
+        /// The file name: the heredoc's delimiter.
+        name: String,
+        /// The content (expanded unless the delimiter was quoted).
+        content: String,
+    },
+}
+
+impl CopySource {
+    /// The path, or the file name for [`CopySource::Inline`].
+    pub fn as_str(&self) -> &str {
+        match self {
+            CopySource::Path(s) => s,
+            CopySource::Inline { name, .. } => name,
+        }
+    }
+}
+
+impl PartialEq<&str> for CopySource {
+    /// Equal to a path with that text.
+    fn eq(&self, other: &&str) -> bool {
+        matches!(self, CopySource::Path(s) if s == other)
+    }
+}
+
+impl PartialEq<String> for CopySource {
+    /// Equal to a path with that text.
+    fn eq(&self, other: &String) -> bool {
+        matches!(self, CopySource::Path(s) if s == other)
     }
 }
 
@@ -260,7 +308,7 @@ pub struct ResolvedCopy {
     /// `--exclude` patterns.
     pub exclude: Vec<String>,
     /// The sources.
-    pub sources: Vec<String>,
+    pub sources: Vec<CopySource>,
     /// The destination.
     pub dest: String,
 }

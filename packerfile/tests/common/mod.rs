@@ -8,6 +8,21 @@ pub fn lit(s: &str) -> Word {
     Word::literal(s)
 }
 
+/// Path sources of `ADD` / `COPY`.
+pub fn paths(words: Vec<Word>) -> Vec<Source> {
+    words.into_iter().map(Source::Path).collect()
+}
+
+/// A heredoc source of `ADD` / `COPY`.
+pub fn heredoc_src(delimiter: &str, strip_tabs: bool, quoted: bool, body: Word) -> Source {
+    Source::Heredoc(Heredoc {
+        delimiter: delimiter.into(),
+        strip_tabs,
+        quoted,
+        body,
+    })
+}
+
 /// A literal part.
 pub fn l(s: &str) -> WordPart {
     WordPart::Literal(s.to_string())
