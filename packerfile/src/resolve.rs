@@ -501,6 +501,7 @@ impl<'a> Resolver<'a> {
             .collect();
         let dest = Self::ex(scope, &a.dest, &mut u);
         self.settle(scope, &u, cx.span);
+        nonempty(&dest, "ADD destination", cx.span)?;
         let checksum = match checksum {
             Some(c) => {
                 if let Some(s) = sources.iter().find(|s| !matches!(s, AddSource::Http(_))) {
@@ -544,6 +545,7 @@ impl<'a> Resolver<'a> {
             .collect();
         let dest = Self::ex(scope, &c.dest, &mut u);
         self.settle(scope, &u, cx.span);
+        nonempty(&dest, "COPY destination", cx.span)?;
         let from = match from {
             Some(f) => cx.source(&f)?,
             None => StageSource::Context,

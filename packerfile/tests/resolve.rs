@@ -676,6 +676,19 @@ fn stage_name_from_variable_is_invalid() {
 }
 
 #[test]
+fn empty_add_and_copy_destinations_are_errors() {
+    for src in [
+        "FROM scratch\nARG D\nCOPY a $D\n",
+        "FROM scratch\nARG D\nADD a ${D}\n",
+    ] {
+        let e = resolve_err(src, &[]);
+        assert!(matches!(&e, ResolveError::Empty { .. }), "{src:?}: {e:?}");
+    }
+    // Set by a build arg, the same lines resolve.
+    resolve_ok("FROM scratch\nARG D\nCOPY a $D\n", &[("D", "/app/")]);
+}
+
+#[test]
 fn empty_base_image_is_an_error() {
     let e = resolve_err("ARG BASE\nFROM ${BASE}\n", &[]);
     assert!(matches!(&e, ResolveError::Empty { .. }), "{e:?}");
