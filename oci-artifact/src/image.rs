@@ -11,10 +11,11 @@ use ggufpack_gguf::GgufFile;
 use oci_spec::image::{Descriptor, ImageManifestBuilder, MediaType};
 use serde::{Deserialize, Serialize};
 
+use crate::compression::LayerCompression;
 use crate::error::{Error, Result};
 use crate::labels::{derive_labels, rfc3339};
 use crate::layout::Layout;
-use crate::tar_layer::{extract_file_layer, normalize_image_path, write_file_layer};
+use crate::tar_layer::{extract_file_layer, normalize_image_path, write_file_layer_with};
 
 /// Layer annotation naming a file's role in the bundle (`model`, `drafter`, …).
 pub const ANNOTATION_ROLE: &str = "io.ggufpack.file.role";
@@ -172,6 +173,9 @@ pub struct ImageOptions {
     /// `org.opencontainers.image.created` label and every tar entry's mtime. `None` leaves
     /// `created` out and uses mtime 0, so the same inputs always give the same digests.
     pub created: Option<u64>,
+    /// How the tar layers are compressed (default: not at all). The diff_ids stay the digests
+    /// of the uncompressed tars.
+    pub compression: LayerCompression,
 }
 
 impl Default for ImageOptions {
@@ -180,6 +184,7 @@ impl Default for ImageOptions {
             os: "linux".into(),
             architecture: "amd64".into(),
             created: None,
+            compression: LayerCompression::None,
         }
     }
 }
@@ -336,6 +341,18 @@ pub fn write_image(
 ) -> Result<Descriptor> {
     crate::layout::validate_tag(tag)?;
     let paths = bundle.validate()?;
+    let manifest_desc = build_image(layout, bundle, &paths, options)?;
+    layout.tag(tag, &manifest_desc)
+}
+
+/// Writes the image's layers, config and manifest (untagged) for the files of `bundle` (whose
+/// normalized image paths are `paths`), and returns the manifest's descriptor.
+pub(crate) fn build_image(
+    layout: &Layout,
+    bundle: &ModelBundle,
+    paths: &[String],
+    options: &ImageOptions,
+) -> Result<Descriptor> {
     let created = options.created.map(rfc3339);
     let mtime = options.created.unwrap_or(0);
     let mut run = ModelRunConfig {
@@ -346,7 +363,7 @@ pub fn write_image(
     let mut diff_ids = Vec::with_capacity(bundle.files.len());
     let mut history = Vec::with_capacity(bundle.files.len());
     let mut model_labels = BTreeMap::new();
-    for (f, path) in bundle.files.iter().zip(&paths) {
+    for (f, path) in bundle.files.iter().zip(paths) {
         if f.role.is_gguf() {
             let s = summarize(&f.source, path, bundle.cmd.as_deref())?;
             if f.role == Role::Model {
@@ -360,11 +377,12 @@ pub fn write_image(
                 Role::Other => {}
             }
         }
-        let (info, size) = write_file_layer(layout, &f.source, path, mtime)?;
+        let written =
+            write_file_layer_with(layout, &f.source, path, mtime, options.compression, false)?;
         if f.role.is_gguf() {
-            run.size += size;
+            run.size += written.size;
         }
-        let mut desc = info.descriptor(MediaType::ImageLayer);
+        let mut desc = written.blob.descriptor(options.compression.media_type());
         desc.set_annotations(Some(
             [
                 (ANNOTATION_TITLE.to_string(), path.clone()),
@@ -373,7 +391,7 @@ pub fn write_image(
             .into_iter()
             .collect(),
         ));
-        diff_ids.push(info.digest.to_string());
+        diff_ids.push(written.diff_id.to_string());
         layers.push(desc);
         history.push(HistoryEntry {
             created: created.clone(),
@@ -407,8 +425,7 @@ pub fn write_image(
         .layers(layers)
         .build()
         .map_err(|e| Error::InvalidBundle(e.to_string()))?;
-    let manifest_desc = layout.add_json(&manifest, MediaType::ImageManifest)?;
-    layout.tag(tag, &manifest_desc)
+    layout.add_json(&manifest, MediaType::ImageManifest)
 }
 
 /// One file of an image read back from a layout.
@@ -467,8 +484,21 @@ impl ImageBundle {
 
 /// Reads the image tagged `tag`: manifest and config verified, media types checked, each layer's
 /// diff_id matched against its digest.
+///
+/// A gzip or zstd layer is decompressed here once to check its diff_id; as blobs are
+/// content-addressed, extracting it later (which verifies the compressed digest) gives the same
+/// verified bytes.
 pub fn read_image(layout: &Layout, tag: &str) -> Result<ImageBundle> {
     let (manifest_desc, manifest) = layout.manifest(tag)?;
+    read_image_manifest(layout, manifest_desc, &manifest)
+}
+
+/// [`read_image`] for a manifest already resolved and read.
+pub(crate) fn read_image_manifest(
+    layout: &Layout,
+    manifest_desc: Descriptor,
+    manifest: &oci_spec::image::ImageManifest,
+) -> Result<ImageBundle> {
     let cd = manifest.config();
     if cd.media_type() != &MediaType::ImageConfig {
         return Err(Error::UnexpectedMediaType {
@@ -492,23 +522,43 @@ pub fn read_image(layout: &Layout, tag: &str) -> Result<ImageBundle> {
     }
     let mut files = Vec::with_capacity(layers.len());
     for (i, (layer, diff_id)) in layers.iter().zip(&config.rootfs.diff_ids).enumerate() {
-        if layer.media_type() != &MediaType::ImageLayer {
-            return Err(Error::UnexpectedMediaType {
-                what: format!("layer {i}"),
-                expected: MediaType::ImageLayer.to_string(),
-                found: layer.media_type().to_string(),
-            });
-        }
-        if diff_id != &layer.digest().to_string() {
-            return Err(Error::BadLayer {
-                digest: layer.digest().to_string(),
-                reason: format!("diff_id {diff_id} differs from the uncompressed layer's digest"),
-            });
-        }
+        let compression = match LayerCompression::of_media_type(layer.media_type()) {
+            Some(c) => c,
+            None => {
+                return Err(Error::UnexpectedMediaType {
+                    what: format!("layer {i}"),
+                    expected: [
+                        LayerCompression::None,
+                        LayerCompression::Gzip,
+                        LayerCompression::Zstd,
+                    ]
+                    .map(|c| c.media_type().to_string())
+                    .join(" or "),
+                    found: layer.media_type().to_string(),
+                })
+            }
+        };
         let ann = layer.annotations().clone().unwrap_or_default();
-        let path = match ann.get(ANNOTATION_TITLE) {
-            Some(t) => normalize_image_path(t)?,
-            None => crate::tar_layer::inspect_file_layer(layout, layer)?.path,
+        let inspected = if compression == LayerCompression::None {
+            if diff_id != &layer.digest().to_string() {
+                return Err(Error::BadLayer {
+                    digest: layer.digest().to_string(),
+                    reason: format!(
+                        "diff_id {diff_id} differs from the uncompressed layer's digest"
+                    ),
+                });
+            }
+            None
+        } else {
+            let want = crate::digest::parse_digest(diff_id)?;
+            Some(crate::tar_layer::inspect_file_layer_checked(
+                layout, layer, &want,
+            )?)
+        };
+        let path = match (ann.get(ANNOTATION_TITLE), inspected) {
+            (Some(t), _) => normalize_image_path(t)?,
+            (None, Some(lf)) => lf.path,
+            (None, None) => crate::tar_layer::inspect_file_layer(layout, layer)?.path,
         };
         let role = match ann.get(ANNOTATION_ROLE) {
             Some(r) => r.parse()?,

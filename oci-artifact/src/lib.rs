@@ -8,8 +8,11 @@
 //! GGUF metadata and gguf-packer's `Model`/`Drafter`/`Projector`/`Adapters` extras. [`read_image`]
 //! gives it back. The [`profiles`] module writes the same bundle as a CNCF ModelPack artifact
 //! ([`write_modelpack`]), a Docker Model Runner artifact ([`write_docker_model`]) or an Ollama
-//! model ([`write_ollama`], [`export_ollama`], [`import_ollama`]); [`read_bundle`] recognises
-//! every profile and gives back the files, roles and labels. Same inputs, same digests.
+//! model ([`write_ollama`], [`export_ollama`], [`import_ollama`]), or a Cog weights bundle (an
+//! index of the runnable image and a weights artifact, [`write_weights_bundle`], with its
+//! [`WeightsLock`]); [`read_bundle`] recognises every profile and gives back the files, roles and
+//! labels. Image layers may be gzip or zstd compressed ([`ImageOptions::compression`]). Same
+//! inputs, same digests.
 //!
 //! ```
 //! use ggufpack_oci_artifact::{read_image, write_image, ImageOptions, Layout, ModelBundle, Role};
@@ -36,6 +39,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod compression;
 mod digest;
 mod error;
 mod image;
@@ -47,6 +51,7 @@ pub mod profiles;
 pub mod registry;
 mod tar_layer;
 
+pub use compression::{LayerCompression, GZIP_LEVEL, ZSTD_LEVEL};
 pub use digest::{parse_digest, sha256_digest};
 pub use error::{Error, Result};
 pub use image::{
@@ -63,13 +68,17 @@ pub use oci_spec::image::{Descriptor, Digest, ImageIndex, ImageManifest, MediaTy
 pub use profiles::docker_model::{read_docker_model, write_docker_model};
 pub use profiles::modelpack::{read_modelpack, write_modelpack};
 pub use profiles::ollama::{export_ollama, import_ollama, read_ollama, write_ollama};
+pub use profiles::weights_bundle::{
+    read_weights_bundle, write_weights_bundle, WeightsBundle, WeightsBundleOptions, WeightsLock,
+};
 pub use profiles::{
     detect_profile, read_bundle, ArtifactBundle, ArtifactFile, ArtifactOptions, Packing, Profile,
 };
 #[cfg(feature = "registry")]
 pub use registry::{pull, push, Credentials, PullOptions, PushOptions, RegistryError};
 pub use tar_layer::{
-    extract_file_layer, inspect_file_layer, normalize_image_path, write_file_layer, LayerFile,
+    extract_file_layer, inspect_file_layer, inspect_file_layer_checked, normalize_image_path,
+    write_file_layer, write_file_layer_with, LayerFile, WrittenLayer,
 };
 
 /// Media type of an uncompressed OCI image layer (one tar per model file in the `image` profile).

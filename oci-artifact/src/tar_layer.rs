@@ -3,11 +3,14 @@
 //! The file is streamed from disk into the store while it is hashed.
 
 use std::fs::{self, File};
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::path::{Component, Path, PathBuf};
 
-use oci_spec::image::Descriptor;
+use oci_spec::image::{Descriptor, Digest};
+use sha2::{Digest as _, Sha256};
 
+use crate::compression::{Decoder, Encoder, LayerCompression};
+use crate::digest::digest_from_hasher;
 use crate::error::{Error, Result};
 use crate::layout::{BlobInfo, Layout, VerifiedReader};
 
@@ -46,6 +49,41 @@ pub fn write_file_layer(
     image_path: &str,
     mtime: u64,
 ) -> Result<(BlobInfo, u64)> {
+    let l = write_file_layer_with(
+        layout,
+        source,
+        image_path,
+        mtime,
+        LayerCompression::None,
+        false,
+    )?;
+    Ok((l.blob, l.size))
+}
+
+/// A single-file tar layer written by [`write_file_layer_with`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrittenLayer {
+    /// The layer blob as stored (compressed when asked).
+    pub blob: BlobInfo,
+    /// The digest of the uncompressed tar (the config's diff_id).
+    pub diff_id: Digest,
+    /// The file's size in bytes.
+    pub size: u64,
+    /// The SHA-256 of the file itself, when asked for.
+    pub file_digest: Option<Digest>,
+}
+
+/// Like [`write_file_layer`], compressing the tar with `compression` (one pass over the file:
+/// read, tar, hash for the diff_id, compress, hash and write), and also hashing the file itself
+/// when `hash_file` is set.
+pub fn write_file_layer_with(
+    layout: &Layout,
+    source: &Path,
+    image_path: &str,
+    mtime: u64,
+    compression: LayerCompression,
+    hash_file: bool,
+) -> Result<WrittenLayer> {
     let rel = normalize_image_path(image_path)?;
     let mut file = File::open(source).map_err(Error::io("open", source))?;
     let meta = file.metadata().map_err(Error::io("stat", source))?;
@@ -56,9 +94,14 @@ pub fn write_file_layer(
         )));
     }
     let size = meta.len();
-    let writer = layout.blob_writer()?;
-    let mut tar = tar::Builder::new(writer);
     let tar_err = |e: io::Error| Error::io("write tar layer for", source)(e);
+    let writer = layout.blob_writer()?;
+    let encoder = Encoder::new(compression, writer).map_err(tar_err)?;
+    let diff = DiffWriter {
+        inner: encoder,
+        hasher: (compression != LayerCompression::None).then(Sha256::new),
+    };
+    let mut tar = tar::Builder::new(diff);
 
     let comps: Vec<&str> = rel.split('/').collect();
     for i in 1..comps.len() {
@@ -71,10 +114,12 @@ pub fn write_file_layer(
     let mut counted = CountingReader {
         inner: (&mut file).take(size),
         n: 0,
+        hasher: hash_file.then(Sha256::new),
     };
     tar.append_data(&mut h, &rel, &mut counted)
         .map_err(tar_err)?;
     let copied = counted.n;
+    let file_digest = counted.hasher.take().map(digest_from_hasher);
     let mut probe = [0u8; 1];
     let grew = file.read(&mut probe).map_err(Error::io("read", source))? > 0;
     if copied != size || grew {
@@ -84,8 +129,38 @@ pub fn write_file_layer(
             found: copied + u64::from(grew),
         });
     }
-    let writer = tar.into_inner().map_err(tar_err)?;
-    Ok((writer.commit()?, size))
+    let diff = tar.into_inner().map_err(tar_err)?;
+    let diff_hash = diff.hasher.map(digest_from_hasher);
+    let writer = diff.inner.finish().map_err(tar_err)?;
+    let blob = writer.commit()?;
+    let diff_id = diff_hash.unwrap_or_else(|| blob.digest.clone());
+    Ok(WrittenLayer {
+        blob,
+        diff_id,
+        size,
+        file_digest,
+    })
+}
+
+/// Hashes the uncompressed tar on its way to the encoder (not needed for uncompressed layers,
+/// whose blob digest is the diff_id).
+struct DiffWriter<W> {
+    inner: W,
+    hasher: Option<Sha256>,
+}
+
+impl<W: Write> Write for DiffWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        if let Some(h) = self.hasher.as_mut() {
+            h.update(&buf[..n]);
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 fn header(kind: tar::EntryType, mode: u32, size: u64, mtime: u64) -> tar::Header {
@@ -102,12 +177,16 @@ fn header(kind: tar::EntryType, mode: u32, size: u64, mtime: u64) -> tar::Header
 struct CountingReader<R> {
     inner: R,
     n: u64,
+    hasher: Option<Sha256>,
 }
 
 impl<R: Read> Read for CountingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.n += n as u64;
+        if let Some(h) = self.hasher.as_mut() {
+            h.update(&buf[..n]);
+        }
         Ok(n)
     }
 }
@@ -124,7 +203,17 @@ pub struct LayerFile {
 /// Lists the one regular file in the single-file tar layer `desc` (reading and verifying the whole
 /// layer). Refuses unsafe paths, links, devices and layers with several files.
 pub fn inspect_file_layer(layout: &Layout, desc: &Descriptor) -> Result<LayerFile> {
-    walk_layer(layout, desc, None)
+    walk_layer(layout, desc, None, None)
+}
+
+/// Like [`inspect_file_layer`], also checking that the uncompressed tar hashes to `diff_id`
+/// (a gzip or zstd layer is decompressed; both digests are verified).
+pub fn inspect_file_layer_checked(
+    layout: &Layout,
+    desc: &Descriptor,
+    diff_id: &Digest,
+) -> Result<LayerFile> {
+    walk_layer(layout, desc, None, Some(diff_id))
 }
 
 /// Extracts the file of the single-file tar layer `desc` under `dir`, writing it to a temporary
@@ -136,7 +225,7 @@ pub fn extract_file_layer(
     dir: &Path,
 ) -> Result<(LayerFile, PathBuf)> {
     let mut out = None;
-    let lf = walk_layer(layout, desc, Some((dir, &mut out)))?;
+    let lf = walk_layer(layout, desc, Some((dir, &mut out)), None)?;
     let (tmp, dst) = out.ok_or_else(|| bad_layer(desc, "no regular file"))?;
     let tmp: tempfile::NamedTempFile = tmp;
     tmp.persist(&dst)
@@ -157,11 +246,23 @@ fn walk_layer(
     layout: &Layout,
     desc: &Descriptor,
     mut extract: Option<(&Path, &mut Extracted)>,
+    diff_id: Option<&Digest>,
 ) -> Result<LayerFile> {
+    let compression = LayerCompression::of_media_type(desc.media_type()).ok_or_else(|| {
+        Error::UnexpectedMediaType {
+            what: format!("layer {}", desc.digest()),
+            expected: "an OCI tar layer (uncompressed, gzip or zstd)".into(),
+            found: desc.media_type().to_string(),
+        }
+    })?;
     let reader = layout.open_blob(desc)?;
     let blob_path = reader.path().to_path_buf();
     let read_err = |e: io::Error| VerifiedReader::into_error(e, &blob_path);
-    let mut archive = tar::Archive::new(reader);
+    let tar_stream = DiffReader {
+        inner: Decoder::new(compression, reader).map_err(read_err)?,
+        hasher: (compression != LayerCompression::None).then(Sha256::new),
+    };
+    let mut archive = tar::Archive::new(tar_stream);
     let mut found: Option<LayerFile> = None;
     for entry in archive.entries().map_err(read_err)? {
         let mut entry = entry.map_err(read_err)?;
@@ -209,10 +310,42 @@ fn walk_layer(
         }
         found = Some(LayerFile { path, size });
     }
-    // Read to the end so the digest is checked before anything is committed.
+    // Read to the end so the digests are checked before anything is committed.
     let mut rest = archive.into_inner();
     io::copy(&mut rest, &mut io::sink()).map_err(read_err)?;
+    let DiffReader { inner, hasher } = rest;
+    let mut reader = inner.into_inner();
+    let uncompressed = hasher
+        .map(digest_from_hasher)
+        .unwrap_or_else(|| desc.digest().clone());
+    io::copy(&mut reader, &mut io::sink()).map_err(read_err)?;
+    if let Some(want) = diff_id {
+        if want != &uncompressed {
+            return Err(bad_layer(
+                desc,
+                format!(
+                    "diff_id {want} differs from the uncompressed layer's digest {uncompressed}"
+                ),
+            ));
+        }
+    }
     found.ok_or_else(|| bad_layer(desc, "no regular file"))
+}
+
+/// Hashes the (decompressed) tar stream as it is read, for the diff_id check.
+struct DiffReader<R> {
+    inner: R,
+    hasher: Option<Sha256>,
+}
+
+impl<R: Read> Read for DiffReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(h) = self.hasher.as_mut() {
+            h.update(&buf[..n]);
+        }
+        Ok(n)
+    }
 }
 
 /// `dir/rel`, refusing a path whose existing components under `dir` include a symlink.

@@ -6,6 +6,7 @@
 pub mod docker_model;
 pub mod modelpack;
 pub mod ollama;
+pub mod weights_bundle;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -36,16 +37,19 @@ pub enum Profile {
     DockerModel,
     /// An Ollama registry manifest.
     Ollama,
+    /// A Cog weights bundle: an index of the runnable image and a weights artifact.
+    WeightsBundle,
 }
 
 impl Profile {
-    /// The profile's name (`image`, `modelpack`, `docker-model`, `ollama`).
+    /// The profile's name (`image`, `modelpack`, `docker-model`, `ollama`, `weights-bundle`).
     pub fn as_str(self) -> &'static str {
         match self {
             Profile::Image => "image",
             Profile::ModelPack => "modelpack",
             Profile::DockerModel => "docker-model",
             Profile::Ollama => "ollama",
+            Profile::WeightsBundle => "weights-bundle",
         }
     }
 }
@@ -147,7 +151,24 @@ impl ArtifactBundle {
 
 /// Which profile the manifest tagged `tag` has, from its media type, `artifactType` and config
 /// media type.
+/// An OCI index tagged `tag` is a weights bundle when one entry is marked as weights.
 pub fn detect_profile(layout: &Layout, tag: &str) -> Result<Profile> {
+    let desc = layout.resolve(tag)?;
+    if desc.media_type() == &MediaType::ImageIndex {
+        let index: oci_spec::image::ImageIndex = layout.read_json(&desc, "image index")?;
+        if weights_bundle::is_weights_index(&index) {
+            return Ok(Profile::WeightsBundle);
+        }
+        return Err(Error::UnexpectedMediaType {
+            what: format!("index tagged {tag:?}"),
+            expected: format!(
+                "an index with a {}={} entry",
+                weights_bundle::ANNOTATION_REFERENCE_TYPE,
+                weights_bundle::REFERENCE_TYPE_WEIGHTS
+            ),
+            found: "an index without one".into(),
+        });
+    }
     let (_, manifest) = read_manifest(layout, tag)?;
     profile_of(&manifest)
 }
@@ -208,6 +229,9 @@ pub fn read_bundle(layout: &Layout, tag: &str) -> Result<ArtifactBundle> {
         Profile::ModelPack => modelpack::read_modelpack(layout, tag),
         Profile::DockerModel => docker_model::read_docker_model(layout, tag),
         Profile::Ollama => ollama::read_ollama(layout, tag),
+        Profile::WeightsBundle => {
+            weights_bundle::read_weights_bundle(layout, tag).map(|w| w.to_artifact())
+        }
     }
 }
 
