@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::compression::LayerCompression;
 use crate::error::{Error, Result};
-use crate::labels::{derive_labels, rfc3339};
+use crate::labels::{derive_labels, rfc3339, OCI_BASE_DIGEST, OCI_BASE_NAME};
 use crate::layout::Layout;
 use crate::tar_layer::{extract_file_layer, normalize_image_path, write_file_layer_with};
 
@@ -21,6 +21,9 @@ use crate::tar_layer::{extract_file_layer, normalize_image_path, write_file_laye
 pub const ANNOTATION_ROLE: &str = "io.ggufpack.file.role";
 /// Layer annotation naming the file's path inside the image.
 pub const ANNOTATION_TITLE: &str = "org.opencontainers.image.title";
+/// Manifest annotation of an image built on a base image: how many of its first layers are the
+/// base's (the reader leaves them out of the bundle's files).
+pub const ANNOTATION_BASE_LAYERS: &str = "io.ggufpack.image.base.layers";
 
 /// What a file is for in a model bundle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -176,6 +179,10 @@ pub struct ImageOptions {
     /// How the tar layers are compressed (default: not at all). The diff_ids stay the digests
     /// of the uncompressed tars.
     pub compression: LayerCompression,
+    /// The image to build on (`FROM`), if any: its layers come first, reused as they are, then
+    /// the bundle's; its history and diff_ids come first in the config, and its `Env` and
+    /// `Labels` are inherited (ours win). Default: none.
+    pub base: Option<BaseImage>,
 }
 
 impl Default for ImageOptions {
@@ -185,8 +192,133 @@ impl Default for ImageOptions {
             architecture: "amd64".into(),
             created: None,
             compression: LayerCompression::None,
+            base: None,
         }
     }
+}
+
+/// An image to build on: a tag in a layout (the target layout or another one).
+///
+/// Its layer blobs are linked or copied into the target layout when absent, never re-encoded.
+/// The image gets the labels (and manifest annotations) `org.opencontainers.image.base.name`
+/// (the [`BaseImage::name`]) and `org.opencontainers.image.base.digest` (the base manifest's
+/// digest), unless the bundle sets them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BaseImage {
+    /// The layout that holds the base image.
+    pub layout: Layout,
+    /// Its tag in that layout.
+    pub tag: String,
+    /// The reference recorded as `org.opencontainers.image.base.name` (default: the tag).
+    pub name: Option<String>,
+}
+
+impl BaseImage {
+    /// The image tagged `tag` in `layout`.
+    pub fn new(layout: Layout, tag: impl Into<String>) -> BaseImage {
+        BaseImage {
+            layout,
+            tag: tag.into(),
+            name: None,
+        }
+    }
+
+    /// Records `name` (e.g. `docker.io/library/busybox:1.36`) as the base's reference.
+    pub fn named(mut self, name: impl Into<String>) -> BaseImage {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// The reference recorded in the labels: [`BaseImage::name`] or the tag.
+    pub fn reference(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.tag)
+    }
+}
+
+/// A base image's config, read leniently (other tools write `null` for empty lists and maps).
+#[derive(Deserialize)]
+struct BaseConfig {
+    architecture: String,
+    os: String,
+    #[serde(default)]
+    config: Option<BaseRunConfig>,
+    rootfs: RootFs,
+    #[serde(default)]
+    history: Option<Vec<HistoryEntry>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct BaseRunConfig {
+    #[serde(default)]
+    env: Option<Vec<String>>,
+    #[serde(default)]
+    labels: Option<BTreeMap<String, String>>,
+}
+
+/// What a base image contributes.
+struct ResolvedBase {
+    name: String,
+    digest: String,
+    layers: Vec<Descriptor>,
+    diff_ids: Vec<String>,
+    history: Vec<HistoryEntry>,
+    env: Vec<String>,
+    labels: BTreeMap<String, String>,
+}
+
+/// Reads the base image, checks it fits `options`, and makes its layer blobs present in `layout`.
+fn resolve_base(layout: &Layout, base: &BaseImage, options: &ImageOptions) -> Result<ResolvedBase> {
+    let (desc, manifest) = base.layout.manifest(&base.tag)?;
+    let cd = manifest.config();
+    if cd.media_type() != &MediaType::ImageConfig {
+        return Err(Error::UnexpectedMediaType {
+            what: "base image config".into(),
+            expected: MediaType::ImageConfig.to_string(),
+            found: cd.media_type().to_string(),
+        });
+    }
+    let config: BaseConfig = base.layout.read_json(cd, "base image config")?;
+    let layers = manifest.layers().clone();
+    if config.rootfs.diff_ids.len() != layers.len() {
+        return Err(Error::MalformedJson {
+            what: "base image config",
+            path: base.layout.blob_path(cd.digest())?,
+            reason: format!(
+                "{} diff_ids for {} layers",
+                config.rootfs.diff_ids.len(),
+                layers.len()
+            ),
+        });
+    }
+    if (config.os.as_str(), config.architecture.as_str())
+        != (options.os.as_str(), options.architecture.as_str())
+    {
+        return Err(Error::InvalidBundle(format!(
+            "base image {:?} is {}/{}, not {}/{}",
+            base.reference(),
+            config.os,
+            config.architecture,
+            options.os,
+            options.architecture
+        )));
+    }
+    for l in &layers {
+        layout.copy_blob_from(&base.layout, l)?;
+    }
+    let run = config.config.unwrap_or(BaseRunConfig {
+        env: None,
+        labels: None,
+    });
+    Ok(ResolvedBase {
+        name: base.reference().to_string(),
+        digest: desc.digest().to_string(),
+        layers,
+        diff_ids: config.rootfs.diff_ids,
+        history: config.history.unwrap_or_default(),
+        env: run.env.unwrap_or_default(),
+        labels: run.labels.unwrap_or_default(),
+    })
 }
 
 impl ImageOptions {
@@ -232,6 +364,9 @@ pub struct ImageConfig {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ModelRunConfig {
+    /// Environment (`KEY=value`), inherited from the base image.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env: Vec<String>,
     /// Default command arguments.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cmd: Option<Vec<String>>,
@@ -298,6 +433,9 @@ pub struct HistoryEntry {
     /// The instruction that made the layer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_by: Option<String>,
+    /// Who made the layer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
     /// A comment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
@@ -353,6 +491,10 @@ pub(crate) fn build_image(
     paths: &[String],
     options: &ImageOptions,
 ) -> Result<Descriptor> {
+    let base = match &options.base {
+        Some(b) => Some(resolve_base(layout, b, options)?),
+        None => None,
+    };
     let created = options.created.map(rfc3339);
     let mtime = options.created.unwrap_or(0);
     let mut run = ModelRunConfig {
@@ -362,6 +504,20 @@ pub(crate) fn build_image(
     let mut layers = Vec::with_capacity(bundle.files.len());
     let mut diff_ids = Vec::with_capacity(bundle.files.len());
     let mut history = Vec::with_capacity(bundle.files.len());
+    let mut base_labels = BTreeMap::new();
+    let mut annotations = std::collections::HashMap::new();
+    if let Some(b) = base {
+        layers.extend(b.layers);
+        diff_ids.extend(b.diff_ids);
+        history.extend(b.history);
+        run.env = b.env;
+        base_labels = b.labels;
+        base_labels.insert(OCI_BASE_NAME.to_string(), b.name.clone());
+        base_labels.insert(OCI_BASE_DIGEST.to_string(), b.digest.clone());
+        annotations.insert(ANNOTATION_BASE_LAYERS.to_string(), layers.len().to_string());
+        annotations.insert(OCI_BASE_NAME.to_string(), b.name);
+        annotations.insert(OCI_BASE_DIGEST.to_string(), b.digest);
+    }
     let mut model_labels = BTreeMap::new();
     for (f, path) in bundle.files.iter().zip(paths) {
         if f.role.is_gguf() {
@@ -396,13 +552,23 @@ pub(crate) fn build_image(
         history.push(HistoryEntry {
             created: created.clone(),
             created_by: Some(format!("COPY {path} /{path} # {}", f.role)),
+            author: None,
             comment: Some("ggufpack".into()),
             empty_layer: None,
         });
     }
-    let mut labels = model_labels;
+    let mut labels = base_labels;
+    labels.extend(model_labels);
     if let Some(c) = &created {
         labels.insert(crate::labels::OCI_CREATED.into(), c.clone());
+    }
+    if options.base.is_some() {
+        // The bundle's own base labels win, in the manifest annotations too.
+        for key in [OCI_BASE_NAME, OCI_BASE_DIGEST] {
+            if let Some(v) = bundle.labels.get(key) {
+                annotations.insert(key.to_string(), v.clone());
+            }
+        }
     }
     labels.extend(bundle.labels.iter().map(|(k, v)| (k.clone(), v.clone())));
     run.labels = labels;
@@ -418,13 +584,16 @@ pub(crate) fn build_image(
         history,
     };
     let config_desc = layout.add_json(&config, MediaType::ImageConfig)?;
-    let manifest = ImageManifestBuilder::default()
+    let mut manifest = ImageManifestBuilder::default()
         .schema_version(2u32)
         .media_type(MediaType::ImageManifest)
         .config(config_desc)
         .layers(layers)
         .build()
         .map_err(|e| Error::InvalidBundle(e.to_string()))?;
+    if !annotations.is_empty() {
+        manifest.set_annotations(Some(annotations));
+    }
     layout.add_json(&manifest, MediaType::ImageManifest)
 }
 
@@ -446,11 +615,22 @@ pub struct ImageBundle {
     pub manifest: Descriptor,
     /// The image config.
     pub config: ImageConfig,
-    /// The files, in layer order.
+    /// The files, in layer order (the base image's layers are not among them).
     pub files: Vec<ImageFile>,
+    /// The layers that come from the base image, in order (empty when there is none).
+    pub base_layers: Vec<Descriptor>,
 }
 
 impl ImageBundle {
+    /// The base image's reference and manifest digest, when the image was built on one.
+    pub fn base(&self) -> Option<(&str, &str)> {
+        let l = self.labels();
+        Some((
+            l.get(OCI_BASE_NAME)?.as_str(),
+            l.get(OCI_BASE_DIGEST)?.as_str(),
+        ))
+    }
+
     /// The image's labels.
     pub fn labels(&self) -> &BTreeMap<String, String> {
         &self.config.config.labels
@@ -520,8 +700,34 @@ pub(crate) fn read_image_manifest(
             ),
         });
     }
-    let mut files = Vec::with_capacity(layers.len());
-    for (i, (layer, diff_id)) in layers.iter().zip(&config.rootfs.diff_ids).enumerate() {
+    let n_base = match manifest
+        .annotations()
+        .as_ref()
+        .and_then(|a| a.get(ANNOTATION_BASE_LAYERS))
+    {
+        Some(n) => match n.parse::<usize>() {
+            Ok(n) if n <= layers.len() => n,
+            _ => {
+                return Err(Error::MalformedJson {
+                    what: "image manifest",
+                    path: layout.blob_path(manifest_desc.digest())?,
+                    reason: format!(
+                        "{ANNOTATION_BASE_LAYERS} is {n:?} for {} layers",
+                        layers.len()
+                    ),
+                })
+            }
+        },
+        None => 0,
+    };
+    let base_layers = layers[..n_base].to_vec();
+    let mut files = Vec::with_capacity(layers.len() - n_base);
+    for (i, (layer, diff_id)) in layers
+        .iter()
+        .zip(&config.rootfs.diff_ids)
+        .enumerate()
+        .skip(n_base)
+    {
         let compression = match LayerCompression::of_media_type(layer.media_type()) {
             Some(c) => c,
             None => {
@@ -574,5 +780,6 @@ pub(crate) fn read_image_manifest(
         manifest: manifest_desc,
         config,
         files,
+        base_layers,
     })
 }

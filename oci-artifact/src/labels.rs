@@ -10,6 +10,10 @@ use crate::error::{Error, Result};
 
 /// `org.opencontainers.image.created`.
 pub const OCI_CREATED: &str = "org.opencontainers.image.created";
+/// `org.opencontainers.image.base.name`: the reference of the image an image is built on.
+pub const OCI_BASE_NAME: &str = "org.opencontainers.image.base.name";
+/// `org.opencontainers.image.base.digest`: the manifest digest of the image an image is built on.
+pub const OCI_BASE_DIGEST: &str = "org.opencontainers.image.base.digest";
 
 /// Label key and the `general.*` metadata key it comes from, with its OCI twin.
 const FROM_METADATA: &[(&str, &str, Option<&str>)] = &[

@@ -46,7 +46,7 @@ impl BlobInfo {
 /// renamed into place; a blob already present is not written again. `index.json` is updated under
 /// an exclusive lock (on the `oci-layout` file) and replaced atomically, so several processes may
 /// tag into one layout at once.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Layout {
     root: PathBuf,
     hard_links: bool,
@@ -215,6 +215,42 @@ impl Layout {
         Ok(Some(info))
     }
 
+    /// Makes the blob `desc` names, found in `src`, present in this layout as it is (never
+    /// re-encoded): nothing is done when it is already here, otherwise it is hard-linked when
+    /// allowed and possible, or streamed across, and committed only once its digest and size are
+    /// verified. Returns whether it was added.
+    pub fn copy_blob_from(&self, src: &Layout, desc: &Descriptor) -> Result<bool> {
+        if self.has_blob(desc.digest(), desc.size())? {
+            return Ok(false);
+        }
+        let from = src.blob_path(desc.digest())?;
+        if self.hard_links && from.is_file() {
+            let tmp = self.blobs_dir().join(unique_tmp_name("link"));
+            if fs::hard_link(&from, &tmp).is_ok() {
+                let guard = RemoveOnDrop(Some(tmp.clone()));
+                let mut r = VerifiedReader {
+                    inner: File::open(&tmp).map_err(Error::io("open", &tmp))?,
+                    hasher: Sha256::new(),
+                    read: 0,
+                    expected: desc.clone(),
+                    path: from.clone(),
+                    done: false,
+                };
+                copy_buffered(&mut r, &mut io::sink())
+                    .map_err(|e| VerifiedReader::into_error(e, &from))?;
+                let dst = self.blob_path(desc.digest())?;
+                fs::rename(&tmp, &dst).map_err(Error::io("rename", &dst))?;
+                guard.disarm();
+                return Ok(true);
+            }
+        }
+        let mut r = src.open_blob(desc)?;
+        let mut w = self.blob_writer()?;
+        copy_buffered(&mut r, &mut w).map_err(|e| VerifiedReader::into_error(e, &from))?;
+        let (_, added) = w.commit_expected(desc.digest(), desc.size())?;
+        Ok(added)
+    }
+
     /// A writer for a new blob: bytes are hashed as they are written to a temporary file, and
     /// [`BlobWriter::commit`] renames it into place under its digest.
     pub fn blob_writer(&self) -> Result<BlobWriter> {
@@ -335,15 +371,17 @@ impl Layout {
     /// The current `index.json`.
     pub fn index(&self) -> Result<ImageIndex> {
         let path = self.root.join(INDEX_FILE);
-        let bytes = fs::read(&path).map_err(Error::io("read", &path))?;
-        if bytes.len() as u64 > MAX_JSON_BLOB {
+        // Checked before reading, so a huge index.json is refused without loading it.
+        let size = fs::metadata(&path).map_err(Error::io("read", &path))?.len();
+        if size > MAX_JSON_BLOB {
             return Err(Error::TooLarge {
                 digest: "index.json".into(),
                 what: "index",
-                size: bytes.len() as u64,
+                size,
                 limit: MAX_JSON_BLOB,
             });
         }
+        let bytes = fs::read(&path).map_err(Error::io("read", &path))?;
         let idx: ImageIndex =
             serde_json::from_slice(&bytes).map_err(|e| json_err("index.json", &path, e))?;
         if idx.schema_version() != 2 {

@@ -11,7 +11,8 @@
 //! model ([`write_ollama`], [`export_ollama`], [`import_ollama`]), or a Cog weights bundle (an
 //! index of the runnable image and a weights artifact, [`write_weights_bundle`], with its
 //! [`WeightsLock`]); [`read_bundle`] recognises every profile and gives back the files, roles and
-//! labels. Image layers may be gzip or zstd compressed ([`ImageOptions::compression`]). Same
+//! labels. Image layers may be gzip or zstd compressed ([`ImageOptions::compression`]), and
+//! an image may be built on another image's layers ([`ImageOptions::base`], a [`BaseImage`]). Same
 //! inputs, same digests.
 //!
 //! ```
@@ -55,12 +56,15 @@ pub use compression::{LayerCompression, GZIP_LEVEL, ZSTD_LEVEL};
 pub use digest::{parse_digest, sha256_digest};
 pub use error::{Error, Result};
 pub use image::{
-    read_image, write_image, BundleFile, GgufSummary, HistoryEntry, ImageBundle, ImageConfig,
-    ImageFile, ImageOptions, ModelBundle, ModelRunConfig, Role, RootFs, ANNOTATION_ROLE,
-    ANNOTATION_TITLE,
+    read_image, write_image, BaseImage, BundleFile, GgufSummary, HistoryEntry, ImageBundle,
+    ImageConfig, ImageFile, ImageOptions, ModelBundle, ModelRunConfig, Role, RootFs,
+    ANNOTATION_BASE_LAYERS, ANNOTATION_ROLE, ANNOTATION_TITLE,
 };
 pub use json::canonical_json;
-pub use labels::{derive_labels, human_bpw, human_parameters, rfc3339, OCI_CREATED};
+pub use labels::{
+    derive_labels, human_bpw, human_parameters, rfc3339, OCI_BASE_DIGEST, OCI_BASE_NAME,
+    OCI_CREATED,
+};
 pub use layout::{
     ref_name, validate_tag, BlobInfo, BlobWriter, Layout, VerifiedReader, MAX_JSON_BLOB, REF_NAME,
 };

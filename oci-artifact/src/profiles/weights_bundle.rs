@@ -470,6 +470,8 @@ pub fn read_weights_bundle(layout: &Layout, tag: &str) -> Result<WeightsBundle> 
     let image = read_image_manifest(layout, image_desc.clone(), &image_manifest)?;
 
     let m: ImageManifest = layout.read_json(weights_desc, "weights manifest")?;
+    // The config (the empty `{}` blob) is part of the artifact: a push needs it whole.
+    layout.verify_blob(m.config())?;
     let at = m.artifact_type().as_ref().map(ToString::to_string);
     if at.as_deref() != Some(ARTIFACT_TYPE) {
         return Err(Error::UnexpectedMediaType {
