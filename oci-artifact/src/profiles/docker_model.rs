@@ -17,14 +17,14 @@
 
 use std::collections::BTreeMap;
 
-use oci_spec::image::{ImageManifestBuilder, MediaType};
+use oci_spec::image::MediaType;
 use serde::{Deserialize, Serialize};
 
 use super::modelpack::ANNOTATION_FILEPATH;
 use super::{
     add_raw_files, annotated_path, annotated_role, expect_config, human_bytes, labels_and_cmd,
-    manifest_annotations, media_type, read_manifest, validate_bundle, ArtifactBundle, ArtifactFile,
-    ArtifactOptions, FileKind, Packing, Profile,
+    manifest_annotations, media_type, read_manifest, store_and_tag_manifest, validate_bundle,
+    ArtifactBundle, ArtifactFile, ArtifactOptions, FileKind, Packing, Profile,
 };
 use crate::error::{Error, Result};
 use crate::image::{BundleFile, ModelBundle, Role, RootFs, ANNOTATION_ROLE, ANNOTATION_TITLE};
@@ -173,20 +173,15 @@ pub fn write_docker_model(
     };
     let labels = manifest_annotations(bundle, created.as_deref())?;
     let config_desc = layout.add_json(&config, media_type(CONFIG))?;
-    let manifest = ImageManifestBuilder::default()
-        .schema_version(2u32)
-        .media_type(MediaType::ImageManifest)
-        .config(config_desc)
-        .layers(layers.into_iter().map(|(d, _)| d).collect::<Vec<_>>())
-        .annotations(
-            labels
-                .into_iter()
-                .collect::<std::collections::HashMap<_, _>>(),
-        )
-        .build()
-        .map_err(|e| Error::InvalidBundle(e.to_string()))?;
-    let manifest_desc = layout.add_json(&manifest, MediaType::ImageManifest)?;
-    layout.tag(tag, &manifest_desc)
+    store_and_tag_manifest(
+        layout,
+        tag,
+        MediaType::ImageManifest,
+        None,
+        config_desc,
+        layers.into_iter().map(|(d, _)| d).collect(),
+        Some(labels),
+    )
 }
 
 /// Reads the Docker model artifact tagged `tag`: manifest and config verified, media types and

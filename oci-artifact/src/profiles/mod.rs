@@ -318,6 +318,36 @@ pub(crate) fn labels_and_cmd(m: &ImageManifest) -> Result<(Labels, Option<Vec<St
 
 /// The labels a bundle's manifest carries: those derived from the main model's GGUF metadata,
 /// `org.opencontainers.image.created`, then the user's (which win), and the command.
+/// Builds a manifest of `media` type over `config` and `layers` (with `artifact_type` and
+/// `annotations` when given), stores it as canonical JSON and tags it: the last step every
+/// single-manifest profile shares.
+pub(crate) fn store_and_tag_manifest(
+    layout: &Layout,
+    tag: &str,
+    media: MediaType,
+    artifact_type: Option<&str>,
+    config: Descriptor,
+    layers: Vec<Descriptor>,
+    annotations: Option<BTreeMap<String, String>>,
+) -> Result<Descriptor> {
+    let mut builder = oci_spec::image::ImageManifestBuilder::default()
+        .schema_version(2u32)
+        .media_type(media.clone())
+        .config(config)
+        .layers(layers);
+    if let Some(at) = artifact_type {
+        builder = builder.artifact_type(media_type(at));
+    }
+    if let Some(a) = annotations {
+        builder = builder.annotations(a.into_iter().collect::<std::collections::HashMap<_, _>>());
+    }
+    let manifest = builder
+        .build()
+        .map_err(|e| Error::InvalidBundle(e.to_string()))?;
+    let desc = layout.add_json(&manifest, media)?;
+    layout.tag(tag, &desc)
+}
+
 pub(crate) fn manifest_annotations(
     bundle: &ModelBundle,
     created: Option<&str>,

@@ -16,13 +16,13 @@
 
 use std::collections::BTreeMap;
 
-use oci_spec::image::{ImageManifestBuilder, MediaType};
+use oci_spec::image::MediaType;
 use serde::{Deserialize, Serialize};
 
 use super::{
     add_raw_files, annotated_path, annotated_role, expect_config, labels_and_cmd,
-    manifest_annotations, media_type, read_manifest, validate_bundle, ArtifactBundle, ArtifactFile,
-    ArtifactOptions, FileKind, Packing, Profile,
+    manifest_annotations, media_type, read_manifest, store_and_tag_manifest, validate_bundle,
+    ArtifactBundle, ArtifactFile, ArtifactOptions, FileKind, Packing, Profile,
 };
 use crate::error::{Error, Result};
 use crate::image::{BundleFile, ModelBundle, Role, ANNOTATION_ROLE, ANNOTATION_TITLE};
@@ -223,21 +223,15 @@ pub fn write_modelpack(
         },
     };
     let config_desc = layout.add_json(&config, media_type(CONFIG))?;
-    let manifest = ImageManifestBuilder::default()
-        .schema_version(2u32)
-        .media_type(MediaType::ImageManifest)
-        .artifact_type(media_type(ARTIFACT_TYPE))
-        .config(config_desc)
-        .layers(layers.into_iter().map(|(d, _)| d).collect::<Vec<_>>())
-        .annotations(
-            labels
-                .into_iter()
-                .collect::<std::collections::HashMap<_, _>>(),
-        )
-        .build()
-        .map_err(|e| Error::InvalidBundle(e.to_string()))?;
-    let manifest_desc = layout.add_json(&manifest, MediaType::ImageManifest)?;
-    layout.tag(tag, &manifest_desc)
+    store_and_tag_manifest(
+        layout,
+        tag,
+        MediaType::ImageManifest,
+        Some(ARTIFACT_TYPE),
+        config_desc,
+        layers.into_iter().map(|(d, _)| d).collect(),
+        Some(labels),
+    )
 }
 
 /// Reads the ModelPack artifact tagged `tag`: manifest and config verified, media types and

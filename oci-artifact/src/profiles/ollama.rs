@@ -22,13 +22,13 @@ use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use oci_spec::image::{Descriptor, ImageManifest, ImageManifestBuilder};
+use oci_spec::image::{Descriptor, ImageManifest};
 use serde::{Deserialize, Serialize};
 
 use super::{
     add_raw_files, annotated_path, annotated_role, expect_config, labels_and_cmd, media_type,
-    read_manifest, validate_bundle, ArtifactBundle, ArtifactFile, ArtifactOptions, FileKind,
-    Packing, Profile,
+    read_manifest, store_and_tag_manifest, validate_bundle, ArtifactBundle, ArtifactFile,
+    ArtifactOptions, FileKind, Packing, Profile,
 };
 use crate::digest::sha256_hex;
 use crate::error::{Error, Result};
@@ -169,15 +169,15 @@ pub fn write_ollama(
         }
     }
     let config_desc = layout.add_json(&config, media_type(CONFIG))?;
-    let manifest = ImageManifestBuilder::default()
-        .schema_version(2u32)
-        .media_type(media_type(MANIFEST))
-        .config(config_desc)
-        .layers(layers.into_iter().map(|(d, _)| d).collect::<Vec<_>>())
-        .build()
-        .map_err(|e| Error::InvalidBundle(e.to_string()))?;
-    let manifest_desc = layout.add_json(&manifest, media_type(MANIFEST))?;
-    layout.tag(tag, &manifest_desc)
+    store_and_tag_manifest(
+        layout,
+        tag,
+        media_type(MANIFEST),
+        None,
+        config_desc,
+        layers.into_iter().map(|(d, _)| d).collect(),
+        None,
+    )
 }
 
 /// Reads the Ollama model tagged `tag`: manifest and config verified, media types checked. A
