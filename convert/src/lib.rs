@@ -7,7 +7,13 @@
 //! let writer = ggufpack_convert::ggufpack_gguf::GgufWriter::new();
 //! assert_eq!(writer.tensor_count(), 0);
 //! ```
-#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub use ggufpack_gguf;
+
+pub mod card;
+pub mod kv;
+pub mod source;
+pub mod vocab;
+
+pub use kv::KvList;
