@@ -1,10 +1,12 @@
 //! The conversion: plan every output tensor and key (no tensor data is read), then stream the
 //! tensors through the GGUF writer one at a time.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use ggufpack_gguf::{GgmlType, GgufWriter, TensorSource};
+use rayon::prelude::*;
 
 use crate::arch::{self, Arch, ArchContext, ModifyState, TensorNameMap};
 use crate::card::{self, ParamCounts};
@@ -85,6 +87,7 @@ pub struct Conversion {
     outtype: OutType,
     kv: KvList,
     tensors: Vec<PlannedTensor>,
+    file_name: String,
 }
 
 /// The files tensor data comes from.
@@ -97,6 +100,14 @@ pub(crate) enum Weights {
 }
 
 impl Weights {
+    /// The file a stored tensor lives in (to prefetch and release its pages).
+    fn part_of(&self, t: &CheckpointTensor<'_>) -> Option<&SafetensorsFile> {
+        match self {
+            Weights::Model(c) => c.part_of(t),
+            Weights::Adapter(f) => Some(f),
+        }
+    }
+
     /// The tensor list the plan's `Input::Source` indexes refer to.
     pub(crate) fn logical(
         &self,
@@ -127,6 +138,7 @@ pub(crate) struct Parts {
     pub(crate) outtype: OutType,
     pub(crate) kv: KvList,
     pub(crate) tensors: Vec<PlannedTensor>,
+    pub(crate) file_name: String,
 }
 
 /// Chooses each output tensor's type (the reference's `prepare_tensors` rules).
@@ -285,6 +297,7 @@ impl Conversion {
         card::write_type(&mut kv, card::GgufType::Model);
         let general = card::general_metadata(dir, opts.model_name.as_deref(), &counts)?;
         general.write(&mut kv)?;
+        let file_name = general.default_file_name(Some(outtype.file_name_part()), None)?;
         arch::set_gguf_parameters(&ctx, file_type, &mut kv)?;
         kv.u32("general.quantization_version", 2);
         vocab::write_vocab(arch.vocab_style(), dir, &hp_value, &mut kv)?;
@@ -298,6 +311,7 @@ impl Conversion {
             outtype,
             kv,
             tensors,
+            file_name,
         })
     }
 
@@ -310,6 +324,7 @@ impl Conversion {
             outtype: parts.outtype,
             kv: parts.kv,
             tensors: parts.tensors,
+            file_name: parts.file_name,
         }
     }
 
@@ -321,6 +336,12 @@ impl Conversion {
     /// The output's tensors, in order.
     pub fn tensors(&self) -> &[PlannedTensor] {
         &self.tensors
+    }
+
+    /// The file name the reference would choose for an output directory
+    /// (`{name}-{size}-{finetune}-{version}-{TYPE}.gguf`).
+    pub fn default_file_name(&self) -> &str {
+        &self.file_name
     }
 
     /// The resolved output type.
@@ -340,6 +361,11 @@ impl Conversion {
 
     /// Writes the GGUF file to `out` atomically (temporary file, then rename): a failure leaves
     /// nothing at `out`.
+    ///
+    /// A converter thread produces each tensor's bytes in pieces of whole rows while the calling
+    /// thread writes the previous pieces; memory stays at a few pieces (plus one whole tensor for
+    /// tensors that are transformed), and each stored tensor's mapped pages are released once
+    /// converted.
     pub fn write_to_path(
         self,
         out: &Path,
@@ -349,59 +375,82 @@ impl Conversion {
         let logical = self.weights.logical(&hp_value)?;
         let count = self.tensors.len();
         let bytes_total: u64 = self.tensors.iter().map(PlannedTensor::n_bytes).sum();
-        let done = AtomicU64::new(0);
         let failure: std::sync::Mutex<Option<ConvertError>> = std::sync::Mutex::new(None);
-        let mut w = GgufWriter::new();
-        for (k, v) in self.kv.iter() {
-            w.add_kv(k, v.clone())?;
-        }
-        for (index, t) in self.tensors.iter().enumerate() {
+        let done = AtomicU64::new(0);
+        let weights = &self.weights;
+        let tensors = &self.tensors;
+        let kv = &self.kv;
+        let result: Result<u64, ConvertError> = std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Piece<'_>>(PIECES_IN_FLIGHT);
             let logical = &logical;
-            let done = &done;
-            let failure = &failure;
-            let progress = opts.progress;
-            let source = TensorSource::Stream(Box::new(move |w: &mut dyn std::io::Write| {
-                if let Some(p) = progress {
-                    p(&Progress {
-                        tensor: &t.name,
-                        index,
-                        count,
-                        bytes_done: done.load(Ordering::Relaxed),
-                        bytes_total,
-                    });
-                }
-                let bytes = match tensor_bytes(logical, t) {
-                    Ok(b) => b,
-                    Err(e) => {
-                        let msg = e.to_string();
-                        if let Ok(mut f) = failure.lock() {
-                            f.get_or_insert(e);
+            scope.spawn(move || produce(weights, logical, tensors, &tx));
+            let mut w = GgufWriter::new();
+            for (k, v) in kv.iter() {
+                w.add_kv(k, v.clone())?;
+            }
+            for (index, t) in tensors.iter().enumerate() {
+                let rx = &rx;
+                let done = &done;
+                let failure = &failure;
+                let progress = opts.progress;
+                let n_bytes = t.n_bytes();
+                let source = TensorSource::Stream(Box::new(move |w: &mut dyn std::io::Write| {
+                    let report = |bytes_done| {
+                        if let Some(p) = progress {
+                            p(&Progress {
+                                tensor: &t.name,
+                                index,
+                                count,
+                                bytes_done,
+                                bytes_total,
+                            });
                         }
-                        return Err(std::io::Error::other(msg));
+                    };
+                    report(done.load(Ordering::Relaxed));
+                    let mut left = n_bytes;
+                    while left > 0 {
+                        let piece = match rx.recv() {
+                            Ok(Ok(p)) => p,
+                            Ok(Err(e)) => {
+                                let msg = e.to_string();
+                                if let Ok(mut f) = failure.lock() {
+                                    f.get_or_insert(e);
+                                }
+                                return Err(std::io::Error::other(msg));
+                            }
+                            Err(_) => {
+                                return Err(std::io::Error::other("the converter thread stopped"))
+                            }
+                        };
+                        let n = piece.len() as u64;
+                        if n > left {
+                            return Err(std::io::Error::other(format!(
+                                "tensor {}: more bytes produced than planned",
+                                t.name
+                            )));
+                        }
+                        for c in piece.chunks(WRITE_PIECE) {
+                            w.write_all(c)?;
+                        }
+                        left -= n;
+                        done.fetch_add(n, Ordering::Relaxed);
                     }
-                };
-                w.write_all(&bytes)?;
-                done.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-                if let Some(p) = progress {
-                    p(&Progress {
-                        tensor: &t.name,
-                        index,
-                        count,
-                        bytes_done: done.load(Ordering::Relaxed),
-                        bytes_total,
-                    });
-                }
-                Ok(())
-            }));
-            w.add_tensor(&t.name, &t.dims, t.ty, source)?;
-        }
-        let written = match w.write_to_path(out) {
+                    report(done.load(Ordering::Relaxed));
+                    Ok(())
+                }));
+                w.add_tensor(&t.name, &t.dims, t.ty, source)?;
+            }
+            let r = w.write_to_path(out);
+            drop(rx);
+            Ok(r?)
+        });
+        let written = match result {
             Ok(n) => n,
             Err(e) => {
                 if let Some(f) = failure.lock().ok().and_then(|mut f| f.take()) {
                     return Err(f);
                 }
-                return Err(e.into());
+                return Err(e);
             }
         };
         Ok(ConvertSummary {
@@ -414,24 +463,114 @@ impl Conversion {
     }
 }
 
-/// The bytes of one planned tensor.
-fn tensor_bytes(logical: &[LogicalTensor<'_>], t: &PlannedTensor) -> Result<Vec<u8>, ConvertError> {
-    let r = &t.recipe;
-    // Fast paths: the stored bytes are already what gguf-py would write.
-    if r.ops.is_empty() {
-        if let Input::Source(i) = r.input {
-            if let Some(st) = logical.get(i).and_then(LogicalTensor::as_stored) {
-                match (st.view.dtype, t.ty) {
-                    (Dtype::F16, GgmlType::F16) | (Dtype::F32, GgmlType::F32) => {
-                        return Ok(st.view.data.to_vec())
-                    }
-                    (Dtype::BF16, GgmlType::BF16) => return Ok(requiet_bf16(st.view.data)),
-                    _ => {}
-                }
+/// Pieces of tensor data queued between the converter thread and the writer.
+const PIECES_IN_FLIGHT: usize = 3;
+/// Elements converted per piece (whole rows; at least one row).
+const PIECE_ELEMENTS: usize = 4 << 20;
+/// Largest single write (one huge `write()` is much slower than 1 MiB ones on Linux).
+const WRITE_PIECE: usize = 1 << 20;
+
+type Piece<'a> = Result<Cow<'a, [u8]>, ConvertError>;
+
+/// The converter thread: every tensor's bytes, in order, in pieces.
+fn produce<'a>(
+    weights: &'a Weights,
+    logical: &[LogicalTensor<'a>],
+    tensors: &[PlannedTensor],
+    tx: &std::sync::mpsc::SyncSender<Piece<'a>>,
+) {
+    for t in tensors {
+        let mut emit = |p: Cow<'a, [u8]>| tx.send(Ok(p)).is_ok();
+        match produce_tensor(weights, logical, t, &mut emit) {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(e) => {
+                let _ = tx.send(Err(e));
+                return;
             }
         }
     }
-    let values = materialize(logical, r)?;
+}
+
+/// Emits one tensor's bytes; `Ok(false)` when the writer has gone away.
+fn produce_tensor<'a>(
+    weights: &'a Weights,
+    logical: &[LogicalTensor<'a>],
+    t: &PlannedTensor,
+    emit: &mut dyn FnMut(Cow<'a, [u8]>) -> bool,
+) -> Result<bool, ConvertError> {
+    let r = &t.recipe;
+    if let (true, Input::Source(i)) = (r.ops.is_empty(), &r.input) {
+        if let Some(st) = logical.get(*i).and_then(LogicalTensor::as_stored) {
+            let part = weights.part_of(st);
+            let view = st.view;
+            if let Some(p) = part {
+                p.prefetch(&view);
+            }
+            let ok = stream_stored(&t.name, view.dtype, view.data, t, emit)?;
+            if let Some(p) = part {
+                p.release(&view);
+            }
+            return Ok(ok);
+        }
+    }
+    let bytes = tensor_bytes(logical, t)?;
+    Ok(emit(Cow::Owned(bytes)))
+}
+
+/// A stored tensor without transforms, converted piece by piece (whole rows per piece).
+fn stream_stored<'a>(
+    name: &str,
+    dtype: Dtype,
+    data: &'a [u8],
+    t: &PlannedTensor,
+    emit: &mut dyn FnMut(Cow<'a, [u8]>) -> bool,
+) -> Result<bool, ConvertError> {
+    let ne0 = t.dims.first().copied().unwrap_or(1).max(1) as usize;
+    let Some(elem) = dtype.byte_size() else {
+        return Ok(emit(Cow::Owned(tensor_bytes_plain(name, dtype, data, t)?)));
+    };
+    let rows = (PIECE_ELEMENTS / ne0).max(1);
+    for chunk in data.chunks((rows * ne0 * elem).max(1)) {
+        let piece: Cow<'a, [u8]> = match (dtype, t.ty) {
+            (Dtype::F16, GgmlType::F16) | (Dtype::F32, GgmlType::F32) => Cow::Borrowed(chunk),
+            (Dtype::BF16, GgmlType::BF16) => Cow::Owned(requiet_bf16(chunk)),
+            _ => match recipe::convert_plain(dtype, chunk, t.ty) {
+                Some(bytes) => Cow::Owned(bytes?),
+                None => Cow::Owned(tensor_bytes_plain(name, dtype, chunk, t)?),
+            },
+        };
+        if !emit(piece) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Converts whole rows of a stored tensor to the planned type.
+fn tensor_bytes_plain(
+    name: &str,
+    dtype: Dtype,
+    data: &[u8],
+    t: &PlannedTensor,
+) -> Result<Vec<u8>, ConvertError> {
+    const CONVERT_CHUNK: usize = 1 << 16;
+    let elem = dtype.byte_size().unwrap_or(1).max(1);
+    let mut f = vec![0f32; data.len() / elem];
+    f.par_chunks_mut(CONVERT_CHUNK)
+        .zip(data.par_chunks(CONVERT_CHUNK * elem))
+        .try_for_each(|(out, src)| crate::source::to_f32_into(dtype, src, out))?;
+    let values = Values {
+        data: f,
+        is_f16: dtype == Dtype::F16,
+    };
+    let ne0 = t.dims.first().copied().unwrap_or(1) as usize;
+    recipe::encode(name, &values, t.ty, ne0)
+}
+
+/// The bytes of one planned tensor, computed whole.
+fn tensor_bytes(logical: &[LogicalTensor<'_>], t: &PlannedTensor) -> Result<Vec<u8>, ConvertError> {
+    let values = materialize(logical, &t.recipe)?;
     let ne0 = t.dims.first().copied().unwrap_or(1) as usize;
     recipe::encode(&t.name, &values, t.ty, ne0)
 }

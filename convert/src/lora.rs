@@ -249,6 +249,8 @@ impl Conversion {
         kv.string("adapter.type", "lora");
         let general = card::general_metadata(adapter_dir, opts.model_name.as_deref(), &counts)?;
         general.write(&mut kv)?;
+        let kind = (counts.total < 0).then_some(card::ModelKind::Lora);
+        let file_name = general.default_file_name(Some(outtype.file_name_part()), kind)?;
         kv.f32("adapter.lora.alpha", alpha as f32);
         if let Some(tokens) = lparams
             .get("alora_invocation_tokens")
@@ -288,6 +290,7 @@ impl Conversion {
             outtype,
             kv,
             tensors,
+            file_name,
         }))
     }
 }

@@ -215,8 +215,8 @@ pub fn encode(name: &str, v: &Values, ty: GgmlType, ne0: usize) -> Result<Vec<u8
                 });
             Ok(out)
         }
-        GgmlType::F16 => Ok(encode_u16(&v.data, numpy_f32_to_f16)),
-        GgmlType::BF16 => Ok(encode_u16(&v.data, gguf_py_f32_to_bf16)),
+        GgmlType::F16 => Ok(encode_u16(&v.data, f32_to_f16_bytes)),
+        GgmlType::BF16 => Ok(encode_u16(&v.data, f32_to_bf16_bytes)),
         _ => {
             ggufpack_quant::quantize(ty, &v.data, ne0, None).map_err(|source| ConvertError::Quant {
                 name: name.to_string(),
@@ -226,17 +226,52 @@ pub fn encode(name: &str, v: &Values, ty: GgmlType, ne0: usize) -> Result<Vec<u8
     }
 }
 
-fn encode_u16(data: &[f32], f: fn(f32) -> u16) -> Vec<u8> {
+fn encode_u16(data: &[f32], f: fn(&[f32], &mut [u8])) -> Vec<u8> {
     const CHUNK: usize = 1 << 16;
     let mut out = vec![0u8; data.len() * 2];
     out.par_chunks_mut(CHUNK * 2)
         .zip(data.par_chunks(CHUNK))
-        .for_each(|(o, s)| {
-            for (d, x) in o.chunks_exact_mut(2).zip(s) {
-                d.copy_from_slice(&f(*x).to_le_bytes());
-            }
-        });
+        .for_each(|(o, s)| f(s, o));
     out
+}
+
+/// Converts a stored F32/F16/BF16 tensor's bytes straight to F32/F16/BF16 output bytes, a block
+/// at a time through a small buffer (no whole-tensor f32 copy); `None` for other combinations.
+pub fn convert_plain(
+    dtype: crate::source::Dtype,
+    data: &[u8],
+    ty: GgmlType,
+) -> Option<Result<Vec<u8>, ConvertError>> {
+    use crate::source::Dtype;
+    const BLOCK: usize = 4096;
+    if !matches!(dtype, Dtype::F32 | Dtype::F16 | Dtype::BF16) {
+        return None;
+    }
+    let enc: fn(&[f32], &mut [u8]) = match ty {
+        GgmlType::F16 => f32_to_f16_bytes,
+        GgmlType::BF16 => f32_to_bf16_bytes,
+        GgmlType::F32 => |s, d| {
+            for (x, o) in s.iter().zip(d.chunks_exact_mut(4)) {
+                o.copy_from_slice(&x.to_le_bytes());
+            }
+        },
+        _ => return None,
+    };
+    let in_size = dtype.byte_size()?;
+    let out_size = if ty == GgmlType::F32 { 4 } else { 2 };
+    let n = data.len() / in_size;
+    let mut out = vec![0u8; n * out_size];
+    let r = out
+        .par_chunks_mut(BLOCK * out_size)
+        .zip(data.par_chunks(BLOCK * in_size))
+        .try_for_each(|(o, s)| {
+            let mut buf = [0f32; BLOCK];
+            let k = s.len() / in_size;
+            crate::source::to_f32_into(dtype, s, &mut buf[..k])?;
+            enc(&buf[..k], o);
+            Ok::<(), ConvertError>(())
+        });
+    Some(r.map(|()| out))
 }
 
 #[cfg(test)]
@@ -260,9 +295,63 @@ mod tests {
     }
 
     #[test]
+    fn branchless_f16_matches_scalar_everywhere() {
+        // Every f32 whose low 9 bits are a sample pattern: covers all exponents, rounding ties,
+        // subnormals, infinities and NaN payloads.
+        let mut dst = [0u8; 2];
+        for hi in 0..(1u32 << 23) {
+            for lo in [0u32, 0x0ff, 0x100, 0x1ff] {
+                let x = f32::from_bits((hi << 9) | lo);
+                f32_to_f16_bytes(&[x], &mut dst);
+                assert_eq!(
+                    u16::from_le_bytes(dst),
+                    numpy_f32_to_f16(x),
+                    "{:#x}",
+                    x.to_bits()
+                );
+            }
+        }
+    }
+
+    #[test]
     fn f16_nan_keeps_payload() {
         assert_eq!(numpy_f32_to_f16(f32::from_bits(0x7fc0_0000)), 0x7e00);
         assert_eq!(numpy_f32_to_f16(f32::from_bits(0x7f80_0001)), 0x7c01);
         assert_eq!(numpy_f32_to_f16(1.0), 0x3c00);
+    }
+}
+
+/// [`numpy_f32_to_f16`] over a slice, written without branches so it vectorizes; `dst` receives
+/// the little-endian F16 bytes (`2 * src.len()`).
+pub fn f32_to_f16_bytes(src: &[f32], dst: &mut [u8]) {
+    for (x, d) in src.iter().zip(dst.chunks_exact_mut(2)) {
+        d.copy_from_slice(&f32_to_f16_branchless(*x).to_le_bytes());
+    }
+}
+
+#[inline(always)]
+fn f32_to_f16_branchless(x: f32) -> u16 {
+    let w = x.to_bits();
+    let sign = (w >> 16) & 0x8000;
+    let abs = w & 0x7fff_ffff;
+    // Normal: rebias the exponent and round the 13 dropped bits to nearest even.
+    let normal = abs.wrapping_add(0xc800_0fff).wrapping_add((abs >> 13) & 1) >> 13;
+    // Subnormal or zero: let an f32 addition do the rounding.
+    let sub = (f32::from_bits(abs) + 0.5)
+        .to_bits()
+        .wrapping_sub(0x3f00_0000);
+    // NaN as numpy: the top payload bits, never turning into infinity.
+    let nan = 0x7c00 + ((w & 0x007f_ffff) >> 13);
+    let nan = nan + u32::from(nan == 0x7c00);
+    let mut r = if abs < 0x3880_0000 { sub } else { normal };
+    r = if abs >= 0x477f_f000 { 0x7c00 } else { r };
+    r = if abs > 0x7f80_0000 { nan } else { r };
+    (sign | r) as u16
+}
+
+/// [`gguf_py_f32_to_bf16`] over a slice, into little-endian bytes.
+pub fn f32_to_bf16_bytes(src: &[f32], dst: &mut [u8]) {
+    for (x, d) in src.iter().zip(dst.chunks_exact_mut(2)) {
+        d.copy_from_slice(&gguf_py_f32_to_bf16(*x).to_le_bytes());
     }
 }

@@ -280,6 +280,11 @@ fn model_directories() {
             case["file_names"]["vocab"].as_str(),
             "{id}: vocab file name"
         );
+        assert_eq!(
+            meta.mmproj_file_name(Some("F16")).ok().as_deref(),
+            case["file_names"]["mmproj_F16"].as_str(),
+            "{id}: mmproj file name"
+        );
         checked += 1;
     }
     assert!(checked > 40, "only {checked} directories compared");

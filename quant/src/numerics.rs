@@ -53,6 +53,29 @@ pub fn c_float_to_int(v: f32) -> i32 {
     }
 }
 
+/// C's `roundf` (half away from zero), exact for every input, without a libm call so loops
+/// over it vectorize: below 2^23 the fraction is exact after truncation; above, every float is
+/// already an integer (and NaN/infinities pass through).
+#[inline(always)]
+pub fn round_half_away(x: f32) -> f32 {
+    let t = (x as i32) as f32;
+    let frac = x - t;
+    let r = if frac >= 0.5 {
+        t + 1.0
+    } else if frac <= -0.5 {
+        t - 1.0
+    } else {
+        t
+    };
+    // -0.4 truncates to +0.0 where roundf gives -0.0: keep the sign.
+    let r = f32::from_bits(r.to_bits() | (x.to_bits() & 0x8000_0000));
+    if x.abs() < 8_388_608.0 {
+        r
+    } else {
+        x
+    }
+}
+
 /// `MAX(lo, MIN(hi, v))` on integers.
 #[inline]
 fn clamp_i(v: i32, lo: i32, hi: i32) -> i32 {
@@ -767,6 +790,38 @@ pub fn quantize_row_iq4_nl_impl(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn round_half_away_is_roundf() {
+        // Every 97th bit pattern (all exponents and signs) plus the halfway points near 0..2^24.
+        let mut bits = 0u32;
+        loop {
+            let x = f32::from_bits(bits);
+            let (a, b) = (super::round_half_away(x), x.round());
+            assert!(
+                a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+                "{x:e}: {a} vs {b}"
+            );
+            match bits.checked_add(97) {
+                Some(b) => bits = b,
+                None => break,
+            }
+        }
+        for i in -300_000i32..300_000 {
+            for x in [
+                i as f32 + 0.5,
+                i as f32 - 0.5,
+                i as f32 + 0.49999997,
+                i as f32 - 0.49999997,
+            ] {
+                assert_eq!(
+                    super::round_half_away(x).to_bits(),
+                    x.round().to_bits(),
+                    "{x}"
+                );
+            }
+        }
+    }
+
     use super::*;
 
     #[test]

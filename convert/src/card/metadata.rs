@@ -811,6 +811,18 @@ impl GeneralMetadata {
         Ok(format!("{stem}.gguf"))
     }
 
+    /// The default file name of a multimodal projector (`MmprojModel.prepare_metadata`):
+    /// `mmproj-` + `naming_convention(name, basename, finetune, version, None, output_type)` +
+    /// `.gguf`.
+    pub fn mmproj_file_name(&self, output_type: Option<&str>) -> Result<String, CardError> {
+        let stripped = GeneralMetadata {
+            size_label: None,
+            ..self.clone()
+        };
+        let name = stripped.default_file_name(output_type, None)?;
+        Ok(format!("mmproj-{name}"))
+    }
+
     /// The default file name of a vocabulary-only conversion (`--vocab-only`): no size label or
     /// type, `-vocab` suffix.
     pub fn vocab_file_name(&self) -> Result<String, CardError> {

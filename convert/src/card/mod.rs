@@ -36,8 +36,8 @@ use std::path::PathBuf;
 pub use metadata::{general_metadata, parse_front_matter, CardSource, GeneralMetadata, Sampling};
 pub use model_id::{get_model_id_components, id_to_title, ModelIdComponents};
 pub use naming::{
-    fill_templated_filename, model_weight_count_rounded_notation, naming_convention, size_label,
-    ModelKind, ParamCounts,
+    fill_templated_filename, model_weight_count_rounded_notation, naming_convention,
+    output_type_of, size_label, ModelKind, ParamCounts,
 };
 pub use value::CardValue;
 

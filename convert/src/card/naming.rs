@@ -123,6 +123,13 @@ pub fn size_label(total: i64, shared: u64, expert: u64, expert_count: u64) -> St
     }
 }
 
+/// The output type the converters put in file names: a `LlamaFileType` name after its first `_`
+/// (`self.ftype.name.partition("_")[2]`): `MOSTLY_Q8_0` gives `Q8_0`, `ALL_F32` gives `F32`,
+/// `MOSTLY_BF16` gives `BF16`, a name without `_` gives `""`.
+pub fn output_type_of(ftype_name: &str) -> &str {
+    ftype_name.split_once('_').map_or("", |(_, rest)| rest)
+}
+
 /// The kind suffix of [`naming_convention`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ModelKind {
@@ -447,6 +454,9 @@ mod tests {
 
     #[test]
     fn names() {
+        assert_eq!(output_type_of("MOSTLY_Q8_0"), "Q8_0");
+        assert_eq!(output_type_of("ALL_F32"), "F32");
+        assert_eq!(output_type_of("GUESSED"), "");
         assert_eq!(
             naming_convention(
                 Some("Llama 3/x"),

@@ -358,6 +358,12 @@ impl Checkpoint {
         &self.parts
     }
 
+    /// The part file `t` is stored in.
+    pub fn part_of(&self, t: &CheckpointTensor<'_>) -> Option<&SafetensorsFile> {
+        let i = self.part_names.iter().position(|p| p == t.part)?;
+        self.parts.get(i)
+    }
+
     /// Number of tensors after filtering.
     pub fn len(&self) -> usize {
         self.entries.len()

@@ -216,6 +216,38 @@ impl SafetensorsFile {
         self.tensors.is_empty()
     }
 
+    /// The byte range of `data` inside this file's mapping, if it lies there.
+    fn range_of(&self, data: &[u8]) -> Option<(usize, usize)> {
+        let base = self.backing.bytes();
+        let start = (data.as_ptr() as usize).checked_sub(base.as_ptr() as usize)?;
+        let end = start.checked_add(data.len())?;
+        (end <= base.len()).then_some((start, end))
+    }
+
+    /// Asks the kernel to read `view`'s bytes ahead (a hint; errors are ignored).
+    pub fn prefetch(&self, view: &TensorView<'_>) {
+        if let (Backing::Mapped(m), Some((start, end))) = (&self.backing, self.range_of(view.data))
+        {
+            let _ = m.advise_range(memmap2::Advice::WillNeed, start, end - start);
+        }
+    }
+
+    /// Tells the kernel `view`'s bytes will not be read again soon, so the pages it mapped stop
+    /// counting toward this process's memory (a hint; errors are ignored). Reading them again
+    /// is still correct: they are read back from the file.
+    pub fn release(&self, view: &TensorView<'_>) {
+        if let (Backing::Mapped(m), Some((start, end))) = (&self.backing, self.range_of(view.data))
+        {
+            // SAFETY: the mapping is a read-only private mapping of a file (`Mmap::map`); after
+            // MADV_DONTNEED the kernel serves later reads of these pages from the file again, so
+            // every outstanding `&[u8]` into the range keeps reading the same bytes (the usual
+            // caveat of mapping a file that another process truncates applies, as for any read).
+            let _ = unsafe {
+                m.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start)
+            };
+        }
+    }
+
     /// The tensors, sorted by name (code point order, as Python's `sorted` on `str`).
     pub fn tensors(&self) -> impl ExactSizeIterator<Item = TensorView<'_>> + '_ {
         self.tensors.iter().map(|t| self.view(t))

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use super::hf::HfTokenizer;
 use super::special::{does_token_look_special, SpecialVocab};
 use super::spm::MAX_VOCAB;
-use super::{keys, token_type, VocabError};
+use super::{keys, token_type, VocabError, VocabOptions};
 use crate::kv::KvList;
 
 const HASHES_TSV: &str = include_str!("../../data/bpe_pre_hashes.tsv");
@@ -54,18 +54,27 @@ fn python_list_repr(ids: &[u32]) -> String {
 }
 
 /// `get_vocab_base_pre`: the check hash of a loaded tokenizer and its name.
-fn vocab_base_pre(tok: &HfTokenizer) -> Result<&'static str, VocabError> {
+fn vocab_base_pre(tok: &HfTokenizer, options: &VocabOptions) -> Result<String, VocabError> {
     let ids = tok.encode(bpe_check_text(), true)?;
     let digest = Sha256::digest(python_list_repr(&ids).as_bytes());
     let chkhsh: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    pre_tokenizer_name(&chkhsh).ok_or(VocabError::UnknownPreTokenizer { chkhsh })
+    if let Some(name) = pre_tokenizer_name(&chkhsh) {
+        return Ok(name.to_string());
+    }
+    options
+        .extra_pre_tokenizers
+        .iter()
+        .find(|(h, _)| *h == chkhsh)
+        .map(|(_, name)| name.clone())
+        .ok_or(VocabError::UnknownPreTokenizer { chkhsh })
 }
 
 /// `get_vocab_base`: tokens, token types and the pre-tokenizer name.
 pub(crate) fn get_vocab_base(
     dir: &Path,
     hparams: &serde_json::Value,
-) -> Result<(Vec<String>, Vec<i32>, &'static str), VocabError> {
+    options: &VocabOptions,
+) -> Result<(Vec<String>, Vec<i32>, String), VocabError> {
     let tok = HfTokenizer::load(dir)?;
     let vocab = tok.vocab();
     let vocab_size = match hparams.get("vocab_size") {
@@ -82,10 +91,14 @@ pub(crate) fn get_vocab_base(
             "vocab_size = {vocab_size} is larger than this converter supports ({MAX_VOCAB})"
         )));
     }
-    let max_id = vocab.values().copied().max().ok_or_else(|| VocabError::Tokenizer {
-        path: tok.path.clone(),
-        message: "the vocabulary is empty".into(),
-    })?;
+    let max_id = vocab
+        .values()
+        .copied()
+        .max()
+        .ok_or_else(|| VocabError::Tokenizer {
+            path: tok.path.clone(),
+            message: "the vocabulary is empty".into(),
+        })?;
     if max_id as usize >= vocab_size {
         return Err(VocabError::IdOutOfRange {
             path: tok.path.clone(),
@@ -94,7 +107,7 @@ pub(crate) fn get_vocab_base(
         });
     }
 
-    let tokpre = vocab_base_pre(&tok)?;
+    let tokpre = vocab_base_pre(&tok, options)?;
 
     // reverse_vocab; for an id held by two tokens keep the lexicographically last (the reference
     // takes whichever its hash map yields last)
@@ -154,9 +167,10 @@ pub(crate) fn get_vocab_base(
 pub(crate) fn set_vocab_gpt2(
     dir: &Path,
     hparams: &serde_json::Value,
+    options: &VocabOptions,
     kv: &mut KvList,
 ) -> Result<(), VocabError> {
-    let (tokens, types, tokpre) = get_vocab_base(dir, hparams)?;
+    let (tokens, types, tokpre) = get_vocab_base(dir, hparams, options)?;
     kv.string(keys::MODEL, "gpt2");
     kv.string(keys::PRE, tokpre);
     if !tokens.is_empty() {

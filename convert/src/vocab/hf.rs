@@ -222,10 +222,13 @@ fn class_from_name(name: &str) -> TokClass {
 
 fn resolve_class(tc: &Json, config: Option<&Json>, dir: &Path) -> Result<TokClass, VocabError> {
     if let Some(name) = tc.get("tokenizer_class").filter(|v| !v.is_null()) {
-        return name.as_str().map(class_from_name).ok_or_else(|| VocabError::Malformed {
-            path: dir.join("tokenizer_config.json"),
-            message: "tokenizer_class is not a string".into(),
-        });
+        return name
+            .as_str()
+            .map(class_from_name)
+            .ok_or_else(|| VocabError::Malformed {
+                path: dir.join("tokenizer_config.json"),
+                message: "tokenizer_class is not a string".into(),
+            });
     }
     let Some(config) = config else {
         return Err(VocabError::MissingFile {
@@ -238,7 +241,10 @@ fn resolve_class(tc: &Json, config: Option<&Json>, dir: &Path) -> Result<TokClas
     if let Some(name) = config.get("tokenizer_class").and_then(Json::as_str) {
         return Ok(class_from_name(name));
     }
-    let model_type = config.get("model_type").and_then(Json::as_str).unwrap_or("");
+    let model_type = config
+        .get("model_type")
+        .and_then(Json::as_str)
+        .unwrap_or("");
     Ok(match model_type {
         "llama" | "mistral" | "mixtral" | "phi3" | "phimoe" => TokClass::Llama,
         "gemma" | "gemma2" | "gemma3" | "gemma3_text" => TokClass::Gemma,
@@ -292,11 +298,11 @@ fn mistral_config_detected(config: Option<&Json>) -> bool {
     let mt = config.get("model_type").and_then(Json::as_str);
     match tv {
         Some(v) if !v.is_empty() && version_le(v, "4.57.2") => {
-            !(mt.is_some()
-                && !matches!(
+            mt.is_none()
+                || matches!(
                     mt,
                     Some("mistral" | "mistral3" | "voxtral" | "ministral" | "pixtral")
-                ))
+                )
         }
         Some(v) if !v.is_empty() && version_ge(v, "5.0.0") => false,
         _ => true,
@@ -493,12 +499,13 @@ impl HfTokenizer {
             let tj = Json::read(&tj_path)?;
             if let Some(list) = tj.get("added_tokens").and_then(Json::as_array) {
                 for t in list {
-                    let idx = t.get_or_null("id").as_py_int().ok_or_else(|| {
-                        VocabError::Malformed {
-                            path: tj_path.clone(),
-                            message: "an added token has no integer \"id\"".into(),
-                        }
-                    })?;
+                    let idx =
+                        t.get_or_null("id")
+                            .as_py_int()
+                            .ok_or_else(|| VocabError::Malformed {
+                                path: tj_path.clone(),
+                                message: "an added token has no integer \"id\"".into(),
+                            })?;
                     let tok = PyAddedToken::from_json(t, &tj_path)?;
                     dict_set(&mut tokens_map, tok.content.clone(), tok.clone());
                     dict_set(&mut decoder, idx, tok);
@@ -527,7 +534,11 @@ impl HfTokenizer {
                 add_bos = Some(true);
                 add_eos = Some(false);
                 add_prefix_space_default = Json::Null;
-                &[("unk_token", "<unk>"), ("bos_token", "<s>"), ("eos_token", "</s>")]
+                &[
+                    ("unk_token", "<unk>"),
+                    ("bos_token", "<s>"),
+                    ("eos_token", "</s>"),
+                ]
             }
             TokClass::Gemma => {
                 add_bos = Some(true);
@@ -634,13 +645,20 @@ impl HfTokenizer {
                             message: format!("extra special token {key} is null"),
                         }
                     })?;
-                    dict_set(&mut special_map, key.to_string(), SpecialValue::One(Some(v)));
+                    dict_set(
+                        &mut special_map,
+                        key.to_string(),
+                        SpecialValue::One(Some(v)),
+                    );
                 }
             }
             Some(other) => {
                 return Err(VocabError::Malformed {
                     path: tc_path,
-                    message: format!("extra_special_tokens is a {}, not a dict", other.type_name()),
+                    message: format!(
+                        "extra_special_tokens is a {}, not a dict",
+                        other.type_name()
+                    ),
                 })
             }
         }
@@ -708,11 +726,11 @@ impl HfTokenizer {
             for t in to_add {
                 let token = match t {
                     SpecialTok::Str(s) => {
-                        let is_special = all_special_tokens.iter().any(|a| *a == s);
+                        let is_special = all_special_tokens.contains(&s);
                         PyAddedToken::new(&s, is_special)
                     }
                     SpecialTok::Tok(mut t) => {
-                        t.special = t.special || all_special_tokens.iter().any(|a| *a == t.content);
+                        t.special = t.special || all_special_tokens.contains(&t.content);
                         t
                     }
                 };
@@ -743,13 +761,14 @@ impl HfTokenizer {
             }
         }
 
-        let unk_token = special_map
-            .iter()
-            .find(|(k, _)| k == "unk_token")
-            .and_then(|(_, v)| match v {
-                SpecialValue::One(Some(t)) => Some(t.content().to_string()),
-                _ => None,
-            });
+        let unk_token =
+            special_map
+                .iter()
+                .find(|(k, _)| k == "unk_token")
+                .and_then(|(_, v)| match v {
+                    SpecialValue::One(Some(t)) => Some(t.content().to_string()),
+                    _ => None,
+                });
         let mut hf = HfTokenizer {
             tok,
             clean_up_spaces,
@@ -814,13 +833,29 @@ impl HfTokenizer {
         };
         let single = format!(
             "{}$A:0{}",
-            if add_bos { format!("{bos}:0 ") } else { String::new() },
-            if add_eos { format!(" {eos}:0") } else { String::new() }
+            if add_bos {
+                format!("{bos}:0 ")
+            } else {
+                String::new()
+            },
+            if add_eos {
+                format!(" {eos}:0")
+            } else {
+                String::new()
+            }
         );
         let pair = format!(
             "{single}{} $B:1{}",
-            if add_bos { format!(" {bos}:1") } else { String::new() },
-            if add_eos { format!(" {eos}:1") } else { String::new() }
+            if add_bos {
+                format!(" {bos}:1")
+            } else {
+                String::new()
+            },
+            if add_eos {
+                format!(" {eos}:1")
+            } else {
+                String::new()
+            }
         );
         let mut special: Vec<(String, u32)> = Vec::new();
         if add_bos {

@@ -210,7 +210,8 @@ impl PartialEq for Json {
                 let a = self.entries();
                 let b = other.entries();
                 a.len() == b.len()
-                    && a.iter().all(|(k, v)| b.iter().any(|(bk, bv)| bk == k && *bv == *v))
+                    && a.iter()
+                        .all(|(k, v)| b.iter().any(|(bk, bv)| bk == k && *bv == *v))
             }
             (Json::Bool(_) | Json::Num(_), Json::Bool(_) | Json::Num(_)) => {
                 match (self.as_number(), other.as_number()) {
@@ -346,7 +347,10 @@ pub(crate) fn py_int_from_str(s: &str) -> Option<i128> {
         Some(b'+') => (false, &t[1..]),
         _ => (false, t),
     };
-    if digits.is_empty() || digits.starts_with('_') || digits.ends_with('_') || digits.contains("__")
+    if digits.is_empty()
+        || digits.starts_with('_')
+        || digits.ends_with('_')
+        || digits.contains("__")
     {
         return None;
     }

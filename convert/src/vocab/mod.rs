@@ -212,6 +212,15 @@ pub enum VocabError {
     Unsupported(String),
 }
 
+/// Options for [`write_vocab_with`]; the default reproduces the reference exactly.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VocabOptions {
+    /// Extra `(chkhsh, name)` pairs for BPE pre-tokenizers the reference's table does not know
+    /// (where the reference fails with "BPE pre-tokenizer was not recognized"). The reference's
+    /// table is consulted first.
+    pub extra_pre_tokenizers: Vec<(String, String)>,
+}
+
 /// Writes the vocabulary metadata of the checkpoint in `model_dir` into `kv`, as the reference's
 /// `set_vocab` for `style` does (keys already in `kv` are overwritten in place).
 ///
@@ -224,12 +233,23 @@ pub fn write_vocab(
     hparams: &serde_json::Value,
     kv: &mut KvList,
 ) -> Result<(), VocabError> {
+    write_vocab_with(style, model_dir, hparams, &VocabOptions::default(), kv)
+}
+
+/// [`write_vocab`] with options.
+pub fn write_vocab_with(
+    style: VocabStyle,
+    model_dir: &Path,
+    hparams: &serde_json::Value,
+    options: &VocabOptions,
+    kv: &mut KvList,
+) -> Result<(), VocabError> {
     let origin_arch = hparams
         .get("architectures")
         .and_then(|a| a.get(0))
         .and_then(|a| a.as_str());
     match style {
-        VocabStyle::Llama => set_vocab_llama(model_dir, hparams, origin_arch, kv),
+        VocabStyle::Llama => set_vocab_llama(model_dir, hparams, origin_arch, options, kv),
         VocabStyle::Qwen2 | VocabStyle::Qwen3 => {
             if style == VocabStyle::Qwen3 {
                 refuse_interns1(origin_arch)?;
@@ -237,12 +257,12 @@ pub fn write_vocab(
             if model_dir.join("tokenizer.model").is_file() {
                 spm::set_vocab_sentencepiece(model_dir, hparams, kv)
             } else {
-                bpe::set_vocab_gpt2(model_dir, hparams, kv)
+                bpe::set_vocab_gpt2(model_dir, hparams, options, kv)
             }
         }
         VocabStyle::Qwen3Moe => {
             refuse_interns1(origin_arch)?;
-            bpe::set_vocab_gpt2(model_dir, hparams, kv)
+            bpe::set_vocab_gpt2(model_dir, hparams, options, kv)
         }
         VocabStyle::Gemma2 => {
             spm::set_vocab_sentencepiece(model_dir, hparams, kv)?;
@@ -255,10 +275,10 @@ pub fn write_vocab(
                 kv.bool(keys::ADD_SPACE_PREFIX, false);
                 Ok(())
             } else {
-                bpe::set_vocab_gpt2(model_dir, hparams, kv)
+                bpe::set_vocab_gpt2(model_dir, hparams, options, kv)
             }
         }
-        VocabStyle::Phi3 => set_vocab_phi3(model_dir, hparams, kv),
+        VocabStyle::Phi3 => set_vocab_phi3(model_dir, hparams, options, kv),
     }
 }
 
@@ -284,6 +304,7 @@ fn set_vocab_llama(
     dir: &Path,
     hparams: &serde_json::Value,
     origin_arch: Option<&str>,
+    options: &VocabOptions,
     kv: &mut KvList,
 ) -> Result<(), VocabError> {
     if origin_arch == Some("GlmasrModel") {
@@ -316,7 +337,7 @@ fn set_vocab_llama(
     } else {
         match llama_hf::LlamaHfVocab::probe(dir)? {
             llama_hf::Probe::LlamaHf => llama_hf::set_vocab_llama_hf(dir, kv)?,
-            llama_hf::Probe::NotLlamaHf => bpe::set_vocab_gpt2(dir, hparams, kv)?,
+            llama_hf::Probe::NotLlamaHf => bpe::set_vocab_gpt2(dir, hparams, options, kv)?,
         }
     }
     // CodeLlama only (Llama 3 has 128256 tokens).
@@ -343,6 +364,7 @@ fn set_vocab_llama(
 fn set_vocab_phi3(
     dir: &Path,
     hparams: &serde_json::Value,
+    options: &VocabOptions,
     kv: &mut KvList,
 ) -> Result<(), VocabError> {
     let tc_path = dir.join("tokenizer_config.json");
@@ -350,12 +372,13 @@ fn set_vocab_phi3(
         let Some(class) = tc.get("tokenizer_class") else {
             return Err(VocabError::Malformed {
                 path: tc_path,
-                message: "no \"tokenizer_class\" (the reference reads it unconditionally for Phi-3)"
-                    .into(),
+                message:
+                    "no \"tokenizer_class\" (the reference reads it unconditionally for Phi-3)"
+                        .into(),
             });
         };
         if class.as_str() == Some("GPT2Tokenizer") {
-            return bpe::set_vocab_gpt2(dir, hparams, kv);
+            return bpe::set_vocab_gpt2(dir, hparams, options, kv);
         }
     }
     spm::set_vocab_phi3(dir, hparams, kv)

@@ -265,15 +265,18 @@ fn parse_trainer_spec(
 /// `<0xNN>` with upper-case hex, as SentencePiece writes byte pieces, to its byte.
 fn piece_to_byte(piece: &str) -> Option<u8> {
     let hex = piece.strip_prefix("<0x")?.strip_suffix('>')?;
-    if hex.len() != 2 || !hex.bytes().all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b)) {
+    if hex.len() != 2
+        || !hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b))
+    {
         return None;
     }
     u8::from_str_radix(hex, 16).ok()
 }
 
 fn validate(model: &SentencePieceModel) -> Result<(), SentencePieceError> {
-    let mut normal: HashSet<&str> = HashSet::new();
-    let mut reserved: HashSet<&str> = HashSet::new();
+    let mut seen: HashSet<&str> = HashSet::new();
     let mut unk = None;
     let mut bytes_found = [false; 256];
     for (id, p) in model.pieces.iter().enumerate() {
@@ -282,16 +285,7 @@ fn validate(model: &SentencePieceModel) -> Result<(), SentencePieceError> {
                 "piece {id} is empty (piece must not be empty)"
             )));
         }
-        let is_normal = matches!(
-            p.kind,
-            PieceType::Normal | PieceType::UserDefined | PieceType::Unused
-        );
-        let set = if is_normal {
-            &mut normal
-        } else {
-            &mut reserved
-        };
-        if !set.insert(p.piece.as_str()) {
+        if !seen.insert(p.piece.as_str()) {
             return Err(SentencePieceError::Rejected(format!(
                 "{} is already defined (piece {id})",
                 p.piece
@@ -331,8 +325,7 @@ fn validate(model: &SentencePieceModel) -> Result<(), SentencePieceError> {
     }
     if model.byte_fallback && !bytes_found.iter().all(|&b| b) {
         return Err(SentencePieceError::Rejected(
-            "there are some bytes not found in the vocabulary although `byte_fallback` is true"
-                .into(),
+            "there are not 256 byte pieces although `byte_fallback` is true".into(),
         ));
     }
     Ok(())
@@ -437,6 +430,18 @@ mod tests {
         assert!(matches!(
             parse(&[0xff; 11]),
             Err(SentencePieceError::Malformed { .. })
+        ));
+        // a piece defined twice, even with different types
+        assert!(matches!(
+            parse(&encode(
+                &[
+                    p("<unk>", 0.0, PieceType::Unknown),
+                    p("a", 0.0, PieceType::Normal),
+                    p("a", 0.0, PieceType::Control)
+                ],
+                false
+            )),
+            Err(SentencePieceError::Rejected(_))
         ));
         // well-formed but no unknown piece
         assert!(matches!(

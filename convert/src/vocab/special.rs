@@ -65,7 +65,7 @@ fn template_sequence_id(piece: &Json) -> &Json {
 }
 
 fn contains(options: &[&Json], v: &Json) -> bool {
-    options.iter().any(|o| *o == v)
+    options.contains(&v)
 }
 
 impl SpecialVocab {
@@ -435,8 +435,8 @@ impl SpecialVocab {
                             let add = contains(&[&special_bos, &special_cls], &special_first);
                             set_ordered(&mut self.add_special_token, "bos", add);
                         }
-                        special_last = template_special_id(&tmpl_single[tmpl_single.len() - 1])
-                            .clone();
+                        special_last =
+                            template_special_id(&tmpl_single[tmpl_single.len() - 1]).clone();
                         if special_last.truthy() {
                             if !tc_truthy(tc) {
                                 special_eos = special_last.clone();
@@ -476,7 +476,8 @@ impl SpecialVocab {
                         if !tmpl_pair.is_empty() {
                             let tmpl_a = template_sequence_id(&tmpl_pair[0]);
                             let tmpl_b = template_sequence_id(&tmpl_pair[tmpl_pair.len() - 1]);
-                            let is_ab = tmpl_a.as_str() == Some("A") && tmpl_b.as_str() == Some("B");
+                            let is_ab =
+                                tmpl_a.as_str() == Some("A") && tmpl_b.as_str() == Some("B");
                             let middle: &[Json] = if tmpl_pair.len() > 2 {
                                 &tmpl_pair[1..tmpl_pair.len() - 1]
                             } else {
@@ -560,12 +561,10 @@ impl SpecialVocab {
             kv.bool(key, *value);
         }
         match &self.chat_template {
-            None => {}
-            Some(ChatTemplate::Single(s)) => {
-                if !s.is_empty() {
-                    kv.string(keys::CHAT_TEMPLATE, s.clone());
-                }
+            Some(ChatTemplate::Single(s)) if !s.is_empty() => {
+                kv.string(keys::CHAT_TEMPLATE, s.clone());
             }
+            None | Some(ChatTemplate::Single(_)) => {}
             Some(ChatTemplate::Named(list)) => add_named_templates(list, kv)?,
         }
         if let Some(v) = self.normalizer_lowercase {
@@ -694,7 +693,13 @@ mod tests {
 
     #[test]
     fn looks_special() {
-        for t in ["<pad>", "<|im_start|>", "<｜end▁of▁sentence｜>", "<unused12>", "[@BOS@]"] {
+        for t in [
+            "<pad>",
+            "<|im_start|>",
+            "<｜end▁of▁sentence｜>",
+            "<unused12>",
+            "[@BOS@]",
+        ] {
             assert!(does_token_look_special(t), "{t}");
         }
         for t in ["<s>", "<|", "hello", "<tool>"] {

@@ -176,13 +176,12 @@ pub(crate) fn create_vocab_sentencepiece(
                 path: tc_path.clone(),
                 message: format!("added_tokens_decoder key {key:?} is not an integer"),
             })?;
-            let content = data
-                .get("content")
-                .and_then(Json::as_str)
-                .ok_or_else(|| VocabError::Malformed {
+            let content = data.get("content").and_then(Json::as_str).ok_or_else(|| {
+                VocabError::Malformed {
                     path: tc_path.clone(),
                     message: format!("added_tokens_decoder[{key:?}] has no string \"content\""),
-                })?;
+                }
+            })?;
             if id >= vocab_size as i128 {
                 continue;
             }
@@ -319,13 +318,13 @@ fn phi3_added(
     path: &Path,
     vocab_size: usize,
 ) -> Result<(), VocabError> {
-    let content = data
-        .get("content")
-        .and_then(Json::as_str)
-        .ok_or_else(|| VocabError::Malformed {
-            path: path.to_path_buf(),
-            message: format!("added token {id} has no string \"content\""),
-        })?;
+    let content =
+        data.get("content")
+            .and_then(Json::as_str)
+            .ok_or_else(|| VocabError::Malformed {
+                path: path.to_path_buf(),
+                message: format!("added token {id} has no string \"content\""),
+            })?;
     let idx = py_index(id, vocab_size).ok_or_else(|| VocabError::IdOutOfRange {
         path: path.to_path_buf(),
         id,

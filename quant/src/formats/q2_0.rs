@@ -8,7 +8,7 @@ use ggufpack_gguf::GgmlType;
 
 use super::q8_0::BlockQ8_0;
 use crate::block::{Block, F16};
-use crate::numerics::c_float_to_int;
+use crate::numerics::{c_float_to_int, round_half_away};
 use crate::table::{cast, cast_mut, FormatOps};
 
 /// Elements per block (`QK2_0`).
@@ -45,7 +45,9 @@ pub fn quantize_row_ref(x: &[f32], y: &mut [BlockQ2_0]) {
         yb.d = F16::from_f32(d);
         yb.qs = [0; QK2_0 / 4];
         for (j, &w) in xb.iter().enumerate() {
-            let q = c_float_to_int((w * id).round()).wrapping_add(1).clamp(0, 3);
+            let q = c_float_to_int(round_half_away(w * id))
+                .wrapping_add(1)
+                .clamp(0, 3);
             yb.qs[j / 4] |= (q as u8) << ((j % 4) * 2);
         }
     }

@@ -5,7 +5,7 @@ use bytemuck::{Pod, Zeroable};
 use ggufpack_gguf::GgmlType;
 
 use crate::block::{Block, F16};
-use crate::numerics::c_float_to_int;
+use crate::numerics::{c_float_to_int, round_half_away};
 use crate::table::{cast, cast_mut, FormatOps};
 
 /// Elements per block (`QK8_0`).
@@ -40,7 +40,7 @@ pub fn quantize_row_ref(x: &[f32], y: &mut [BlockQ8_0]) {
         let id = if d != 0.0 { 1.0 / d } else { 0.0 };
         yb.d = F16::from_f32(d);
         for (q, &v) in yb.qs.iter_mut().zip(xb) {
-            *q = c_float_to_int((v * id).round()) as i8;
+            *q = c_float_to_int(round_half_away(v * id)) as i8;
         }
     }
 }

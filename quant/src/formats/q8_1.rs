@@ -6,7 +6,7 @@
 use bytemuck::{Pod, Zeroable};
 
 use crate::block::{Block, F16};
-use crate::numerics::c_float_to_int;
+use crate::numerics::{c_float_to_int, round_half_away};
 use crate::table::{cast_mut, FormatOps};
 
 /// Elements per block (`QK8_1`).
@@ -45,8 +45,8 @@ pub fn quantize_row_ref(x: &[f32], y: &mut [BlockQ8_1]) {
         let mut sum = 0i32;
         let (lo, hi) = xb.split_at(QK8_1 / 2);
         for (j, (&v0, &v1)) in lo.iter().zip(hi).enumerate() {
-            yb.qs[j] = c_float_to_int((v0 * id).round()) as i8;
-            yb.qs[QK8_1 / 2 + j] = c_float_to_int((v1 * id).round()) as i8;
+            yb.qs[j] = c_float_to_int(round_half_away(v0 * id)) as i8;
+            yb.qs[QK8_1 / 2 + j] = c_float_to_int(round_half_away(v1 * id)) as i8;
             sum += i32::from(yb.qs[j]);
             sum += i32::from(yb.qs[QK8_1 / 2 + j]);
         }

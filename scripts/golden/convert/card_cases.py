@@ -15,7 +15,7 @@ Writes convert/tests/golden/card_cases.json with every case's inputs and gguf-py
   dirs          model directories (files, options, tensors) -> Metadata.load + the fallbacks of
                 ModelBase.prepare_metadata + set_gguf_meta_model: the KV list in order with GGUF
                 types (float32 as IEEE bits), or the error raised when loading or packing; and the
-                default file names of TextModel.prepare_metadata.
+                default file names of TextModel.prepare_metadata (and MmprojModel's, F16).
 The Rust test rebuilds each directory from the recorded files and compares; it needs no Python.
 """
 import json
@@ -222,7 +222,73 @@ def param_count_cases():
     return [{"tensors": t, "counts": counts_of(t)} for t in PARAM_TENSORS]
 
 
+COMPLEX_README = """---
+license: other
+license_name: example-community-license
+license_link: LICENSE
+language:
+- en
+- no
+- he
+thumbnail: https://example.com/avatar.png?size=64&v=2
+
+inference: false
+extra_gated_prompt: >-
+  You agree to the terms: no harmful use, attribution required.
+  A second folded line with a colon: here.
+extra_gated_fields:
+  Full name: text
+  Type of affiliation:
+    type: select
+    options:
+    - Academia
+    - label: Other
+      value: other
+  I agree to all terms (really): checkbox
+extra_gated_button_content: Submit   # trailing comment
+widget:
+- text: >-
+    Multi-line widget text that
+    folds into one line.
+  example_title: "Folded 🤗"
+- text: "<|startoftext|>\u05e9\u05dc\u05d5\u05dd"
+- text: 'single ''quoted'' text'
+model-index:
+- name: example-7b-chat
+  results:
+  - task:
+      type: text-generation
+      name: Text Generation
+    dataset:
+      name: AI2 Reasoning Challenge (25-Shot)
+      type: ai2_arc
+      config: ARC-Challenge
+      split: test
+      args:
+        num_few_shot: 25
+    metrics:
+    - type: acc_norm
+      value: 61.43
+      name: normalized accuracy
+    source:
+      url: https://huggingface.co/spaces/x/leaderboard?query=a/b
+      name: Open LLM Leaderboard
+co2_eq_emissions:
+  emissions: 3.5e+2
+  source: estimate
+  training_type: fine-tuning
+  geographical_location: "US-East"
+tags: [text-generation, 'chat', "llama-2", 2023]
+base_model: [meta-llama/Llama-2-7b-hf, "https://huggingface.co/org/Other-Model-13B-v1.1"]
+datasets: {}
+empty_map: {}
+nulls: [~, null, ]
+---
+# Example
+"""
+
 YAML_READMES = [
+    COMPLEX_README,
     "---\na: yes\nb: no\nc: on\nd: 1e5\ne: 1.0e+5\nf: 0x1F\ng: 017\nh: 1:30\ni: ~\nj:\nk: 2024-01-02\n"
     "l: .inf\nm: 1_000\nn: '1'\no: 09\np: 1.5\nq: -.5\nr: 190:20:30.15\ns: 0b101\nt: +12\nu: .NaN\n"
     "v: 2001-12-14t21:59:43.10-05:00\nw: 2001-12-14 21:59:43.10\nx: NULL\ny: Off\nz: 1.\n---\nbody\n",
@@ -436,6 +502,7 @@ CASES = [
     {"id": "bool-fields", "dir_name": "m57", "tensors": [], "files": {"README.md": "---\nauthor: yes\norganization: false\n---\n"}},
     {"id": "name-falsy-basename", "dir_name": "m59", "tensors": [], "files": {"README.md": "---\nname: []\nbasename: B\n---\n"}},
     {"id": "name-falsy", "dir_name": "m60", "tensors": [], "files": {"README.md": "---\nname: []\n---\n"}},
+    {"id": "complex-card", "dir_name": "Example-7B-Chat", "tensors": [["w", [6_738_415_616]]], "files": {"README.md": COMPLEX_README.replace(", 2023]", "]")}},
     {"id": "dot-org", "dir_name": "m58", "tensors": [], "files": {"config.json": '{"_name_or_path": ".hidden/Model-2B"}'}},
 ]
 
@@ -486,6 +553,11 @@ def run_case(case, root):
                                                 size_label=None, output_type=None, model_type="vocab") + ".gguf"
     except Exception:
         names["vocab"] = None
+    try:
+        names["mmproj_F16"] = "mmproj-" + gguf.naming_convention(meta.name, meta.basename, meta.finetune, meta.version,
+                                                                 size_label=None, output_type="F16", model_type=None) + ".gguf"
+    except Exception:
+        names["mmproj_F16"] = None
     result["file_names"] = names
     return result
 

@@ -13,33 +13,18 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../../.." && pwd)"
-cache="${GGUFPACK_CACHE:-$HOME/.cache/ggufpack}"
-ref="$cache/ref"
-venv="$ref/convert-venv"
-LCP_VERSION=0.3.36
-src="$ref/llama_cpp_python-$LCP_VERSION/vendor/llama.cpp"
 golden="$repo/convert/tests/golden"
 log() { echo "golden/convert: $*" >&2; }
 
-mkdir -p "$ref"
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import torch, transformers, sentencepiece, peft" 2>/dev/null; then
-  log "creating $venv (torch is large: a few GB)"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q torch==2.11.0 "numpy~=2.2.6" "sentencepiece>=0.1.98,<0.3.0" \
-    transformers==4.57.6 "protobuf>=4.21.0,<5.0.0" tokenizers safetensors peft==0.21.2
-fi
-if [ ! -f "$src/convert_hf_to_gguf.py" ]; then
-  log "fetching llama-cpp-python==$LCP_VERSION sdist"
-  python3 -m pip download --no-deps --no-binary :all: -d "$ref" "llama-cpp-python==$LCP_VERSION" >&2
-  tar -xzf "$ref/llama_cpp_python-$LCP_VERSION.tar.gz" -C "$ref"
-fi
+mapfile -t env < <("$here/ensure_venv.sh")
+py="${env[0]}"; src="${env[1]}"
 tok="$(python3 "$repo/scripts/fetch_models.py" llama32-tokenizer)"
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 rm -rf "$golden/checkpoints" "$golden/expected"
 mkdir -p "$golden/checkpoints" "$golden/expected"
-(cd / && "$venv/bin/python" "$here/make_checkpoints.py" "$golden/checkpoints" "$tok")
+(cd / && "$py" "$here/make_checkpoints.py" "$golden/checkpoints" "$tok")
 
 outtypes="f32 f16 bf16 q8_0 tq1_0 tq2_0 auto"
 for dir in "$golden"/checkpoints/*/; do
@@ -52,22 +37,23 @@ for dir in "$golden"/checkpoints/*/; do
   for t in $outtypes; do
     out="$work/$name.$t.gguf"
     log "$name --outtype $t"
-    (cd / && "$venv/bin/python" "$src/convert_hf_to_gguf.py" --outtype "$t" --outfile "$out" "$model" \
+    (cd / && "$py" "$src/convert_hf_to_gguf.py" --outtype "$t" --outfile "$out" "$model" \
       > "$work/log" 2>&1) || { cat "$work/log" >&2; exit 1; }
-    (cd / && PYTHONPATH="$src/gguf-py" "$venv/bin/python" "$here/dump_gguf.py" "$out") \
+    (cd / && PYTHONPATH="$src/gguf-py" "$py" "$here/dump_gguf.py" "$out") \
       > "$golden/expected/$name.$t.json"
     rm -f "$out"
   done
 done
 # LoRA adapters: convert_lora_to_gguf.py with the base model's directory.
-for t in f32 f16 bf16 q8_0 auto; do
+# (`--outtype auto` crashes in the reference for adapters: LoraTorchTensor has no dim().)
+for t in f32 f16 bf16 q8_0; do
   name=llama-spm-lora
   out="$work/$name.$t.gguf"
   log "$name --outtype $t"
-  (cd / && "$venv/bin/python" "$src/convert_lora_to_gguf.py" --outtype "$t" --outfile "$out" \
+  (cd / && "$py" "$src/convert_lora_to_gguf.py" --outtype "$t" --outfile "$out" \
     --base "$golden/checkpoints/llama-spm" "$golden/checkpoints/$name" > "$work/log" 2>&1) \
     || { cat "$work/log" >&2; exit 1; }
-  (cd / && PYTHONPATH="$src/gguf-py" "$venv/bin/python" "$here/dump_gguf.py" "$out") \
+  (cd / && PYTHONPATH="$src/gguf-py" "$py" "$here/dump_gguf.py" "$out") \
     > "$golden/expected/$name.$t.json"
   rm -f "$out"
 done
