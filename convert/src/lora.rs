@@ -247,7 +247,16 @@ impl Conversion {
         kv.string("general.architecture", gguf_arch);
         card::write_type(&mut kv, card::GgufType::Adapter);
         kv.string("adapter.type", "lora");
-        let general = card::general_metadata(adapter_dir, opts.model_name.as_deref(), &counts)?;
+        // The script has no --model-name for adapters; the card is the adapter's, and the name
+        // falls back to the base model directory's.
+        let general = card::CardSource {
+            card_dir: adapter_dir,
+            model_dir: base_dir,
+            model_name: opts.model_name.as_deref(),
+            metadata_override: None,
+            remote_hf_model_id: None,
+        }
+        .load(&counts)?;
         general.write(&mut kv)?;
         let kind = (counts.total < 0).then_some(card::ModelKind::Lora);
         let file_name = general.default_file_name(Some(outtype.file_name_part()), kind)?;

@@ -17,7 +17,7 @@
 //! * `fix_mistral_regex`;
 //! * `decode` applies `clean_up_tokenization_spaces`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use tokenizers::pre_tokenizers::PreTokenizerWrapper;
@@ -350,8 +350,8 @@ impl HfTokenizer {
         // --- _from_pretrained: the added-tokens decoder and special token kwargs ---
         let mut kwargs = tc.clone();
         kwargs.remove("tokenizer_class");
-        let mut decoder: Vec<(i128, PyAddedToken)> = Vec::new();
-        let mut tokens_map: Vec<(String, PyAddedToken)> = Vec::new();
+        let mut decoder: BTreeMap<i128, PyAddedToken> = BTreeMap::new();
+        let mut tokens_map: HashMap<String, PyAddedToken> = HashMap::new();
         // special-token kwargs as (key, value) with value None for an explicit null
         let mut specials: Vec<(String, Option<SpecialTok>)> = Vec::new();
         let mut additional: Option<Vec<SpecialTok>> = None;
@@ -409,8 +409,8 @@ impl HfTokenizer {
                     });
                 }
                 let tok = PyAddedToken::from_json(tok, &tc_path)?;
-                dict_set(&mut tokens_map, tok.content.clone(), tok.clone());
-                dict_set(&mut decoder, idx, tok);
+                tokens_map.insert(tok.content.clone(), tok.clone());
+                decoder.insert(idx, tok);
             }
         } else {
             let stm_path = dir.join("special_tokens_map.json");
@@ -492,8 +492,8 @@ impl HfTokenizer {
                     };
                     // transformers keys these by str(token), where `token` is the (None) hub
                     // token argument
-                    dict_set(&mut tokens_map, "None".to_string(), tok.clone());
-                    dict_set(&mut decoder, index, tok);
+                    tokens_map.insert("None".to_string(), tok.clone());
+                    decoder.insert(index, tok);
                 }
             }
             let tj = Json::read(&tj_path)?;
@@ -507,18 +507,17 @@ impl HfTokenizer {
                                 message: "an added token has no integer \"id\"".into(),
                             })?;
                     let tok = PyAddedToken::from_json(t, &tj_path)?;
-                    dict_set(&mut tokens_map, tok.content.clone(), tok.clone());
-                    dict_set(&mut decoder, idx, tok);
+                    tokens_map.insert(tok.content.clone(), tok.clone());
+                    decoder.insert(idx, tok);
                 }
             }
         }
-        decoder.sort_by_key(|(i, _)| *i);
 
         // special tokens given as strings take the decoder's AddedToken of the same content
         if !tokens_map.is_empty() {
             for (_, v) in specials.iter_mut() {
                 if let Some(t) = v {
-                    if let Some((_, found)) = tokens_map.iter().find(|(k, _)| k == t.content()) {
+                    if let Some(found) = tokens_map.get(t.content()) {
                         *t = SpecialTok::Tok(found.clone());
                     }
                 }
@@ -699,12 +698,23 @@ impl HfTokenizer {
             v.sort_by_key(|(id, _)| *id);
             v
         };
+        let mut backend_by_content: HashMap<&str, Vec<&PyAddedToken>> = HashMap::new();
+        for (_, t) in &backend {
+            backend_by_content
+                .entry(t.content.as_str())
+                .or_default()
+                .push(t);
+        }
         let mut to_add: Vec<SpecialTok> = decoder
-            .iter()
-            .filter(|(_, t)| !backend.iter().any(|(_, b)| b.same(t)))
-            .map(|(_, t)| SpecialTok::Tok(t.clone()))
+            .values()
+            .filter(|t| {
+                !backend_by_content
+                    .get(t.content.as_str())
+                    .is_some_and(|same_content| same_content.iter().any(|b| b.same(t)))
+            })
+            .map(|t| SpecialTok::Tok(t.clone()))
             .collect();
-        let encoder: Vec<String> = backend
+        let encoder: std::collections::HashSet<String> = backend
             .iter()
             .map(|(_, t)| t.content.clone())
             .chain(to_add.iter().map(|t| t.content().to_string()))
@@ -712,7 +722,7 @@ impl HfTokenizer {
         let extra: Vec<SpecialTok> = extended
             .iter()
             .filter(|t| match t {
-                SpecialTok::Str(s) => !encoder.iter().any(|e| e == s),
+                SpecialTok::Str(s) => !encoder.contains(s),
                 SpecialTok::Tok(tt) => !to_add.iter().any(|o| match o {
                     SpecialTok::Tok(ot) => ot.same(tt),
                     SpecialTok::Str(_) => false,

@@ -63,10 +63,15 @@ impl Json {
             return Vec::new();
         };
         let mut out: Vec<(&str, &Json)> = Vec::with_capacity(members.len());
+        let mut index: std::collections::HashMap<&str, usize> =
+            std::collections::HashMap::with_capacity(members.len());
         for (k, v) in members {
-            match out.iter_mut().find(|(ok, _)| *ok == k.as_str()) {
-                Some(slot) => slot.1 = v,
-                None => out.push((k.as_str(), v)),
+            match index.get(k.as_str()) {
+                Some(&at) => out[at].1 = v,
+                None => {
+                    index.insert(k.as_str(), out.len());
+                    out.push((k.as_str(), v));
+                }
             }
         }
         out

@@ -78,10 +78,14 @@ pub(crate) fn set_vocab_llama_hf(dir: &Path, kv: &mut KvList) -> Result<(), Voca
 
     // get_added_vocab() sorted by id
     let mut added: Vec<(String, u32)> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
     for (id, t) in tok.added_tokens_decoder() {
-        match added.iter_mut().find(|(c, _)| *c == t.content) {
-            Some(slot) => slot.1 = id,
-            None => added.push((t.content.clone(), id)),
+        match index.get(&t.content) {
+            Some(&at) => added[at].1 = id,
+            None => {
+                index.insert(t.content.clone(), added.len());
+                added.push((t.content, id));
+            }
         }
     }
     added.sort_by_key(|(_, id)| *id);
