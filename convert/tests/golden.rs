@@ -267,3 +267,4 @@ golden_model!(gemma2_matches_reference, "gemma2");
 golden_model!(gemma3_matches_reference, "gemma3");
 golden_model!(phi3_matches_reference, "phi3");
 golden_model!(llama_lora_matches_reference, "llama-spm-lora");
+golden_model!(llama_fp8_matches_reference, "llama-fp8");

@@ -181,7 +181,51 @@ def main():
     del d
 
     make_lora(out)
+    make_fp8(out, spm_plain)
     print("checkpoints written to", out, "transformers", transformers.__version__)
+
+
+def make_fp8(out, tokenizer):
+    """`llama-fp8`: a llama checkpoint whose 2-D projection weights are stored as F8_E4M3 with
+    block scales (`weight_scale_inv`, 32x32 blocks; 96-row tensors leave a partial block), as
+    DeepSeek/Qwen FP8 releases store them; the script dequantizes them (`dequant_model`)."""
+    from safetensors.torch import save_file
+
+    d = make(out, "llama-fp8", LlamaConfig, LlamaForCausalLM,
+             dict(vocab_size=400, hidden_size=64, intermediate_size=96, num_hidden_layers=1,
+                  num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
+                  rms_norm_eps=1e-5, bos_token_id=1, eos_token_id=2, tie_word_embeddings=False),
+             torch.bfloat16, 12, tokenizer)
+    from safetensors import safe_open
+    path = os.path.join(d, "model.safetensors")
+    with safe_open(path, "pt") as f:
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+    block = 32
+    out_t = {}
+    for name, t in tensors.items():
+        if t.dim() == 2 and ("_proj." in name):
+            rows, cols = t.shape
+            br, bc = -(-rows // block), -(-cols // block)
+            w = t.float()
+            scale = torch.empty(br, bc)
+            q = torch.empty(rows, cols)
+            for i in range(br):
+                for j in range(bc):
+                    blk = w[i * block:(i + 1) * block, j * block:(j + 1) * block]
+                    s = blk.abs().max().clamp(min=1e-6) / 448.0
+                    scale[i, j] = s
+                    q[i * block:(i + 1) * block, j * block:(j + 1) * block] = blk / s
+            out_t[name] = q.to(torch.float8_e4m3fn)
+            out_t[name + "_scale_inv"] = scale
+        else:
+            out_t[name] = t
+    save_file(out_t, path, metadata={"format": "pt"})
+    with open(os.path.join(d, "config.json")) as f:
+        cfg = json.load(f)
+    cfg["quantization_config"] = {"quant_method": "fp8", "fmt": "e4m3", "activation_scheme": "dynamic",
+                                  "weight_block_size": [block, block]}
+    with open(os.path.join(d, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=2)
 
 
 def make_lora(out):
