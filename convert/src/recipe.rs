@@ -274,6 +274,41 @@ pub fn convert_plain(
     Some(r.map(|()| out))
 }
 
+/// [`numpy_f32_to_f16`] over a slice, written without branches so it vectorizes; `dst` receives
+/// the little-endian F16 bytes (`2 * src.len()`).
+pub fn f32_to_f16_bytes(src: &[f32], dst: &mut [u8]) {
+    for (x, d) in src.iter().zip(dst.chunks_exact_mut(2)) {
+        d.copy_from_slice(&f32_to_f16_branchless(*x).to_le_bytes());
+    }
+}
+
+#[inline(always)]
+fn f32_to_f16_branchless(x: f32) -> u16 {
+    let w = x.to_bits();
+    let sign = (w >> 16) & 0x8000;
+    let abs = w & 0x7fff_ffff;
+    // Normal: rebias the exponent and round the 13 dropped bits to nearest even.
+    let normal = abs.wrapping_add(0xc800_0fff).wrapping_add((abs >> 13) & 1) >> 13;
+    // Subnormal or zero: let an f32 addition do the rounding.
+    let sub = (f32::from_bits(abs) + 0.5)
+        .to_bits()
+        .wrapping_sub(0x3f00_0000);
+    // NaN as numpy: the top payload bits, never turning into infinity.
+    let nan = 0x7c00 + ((w & 0x007f_ffff) >> 13);
+    let nan = nan + u32::from(nan == 0x7c00);
+    let mut r = if abs < 0x3880_0000 { sub } else { normal };
+    r = if abs >= 0x477f_f000 { 0x7c00 } else { r };
+    r = if abs > 0x7f80_0000 { nan } else { r };
+    (sign | r) as u16
+}
+
+/// [`gguf_py_f32_to_bf16`] over a slice, into little-endian bytes.
+pub fn f32_to_bf16_bytes(src: &[f32], dst: &mut [u8]) {
+    for (x, d) in src.iter().zip(dst.chunks_exact_mut(2)) {
+        d.copy_from_slice(&gguf_py_f32_to_bf16(*x).to_le_bytes());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -318,40 +353,5 @@ mod tests {
         assert_eq!(numpy_f32_to_f16(f32::from_bits(0x7fc0_0000)), 0x7e00);
         assert_eq!(numpy_f32_to_f16(f32::from_bits(0x7f80_0001)), 0x7c01);
         assert_eq!(numpy_f32_to_f16(1.0), 0x3c00);
-    }
-}
-
-/// [`numpy_f32_to_f16`] over a slice, written without branches so it vectorizes; `dst` receives
-/// the little-endian F16 bytes (`2 * src.len()`).
-pub fn f32_to_f16_bytes(src: &[f32], dst: &mut [u8]) {
-    for (x, d) in src.iter().zip(dst.chunks_exact_mut(2)) {
-        d.copy_from_slice(&f32_to_f16_branchless(*x).to_le_bytes());
-    }
-}
-
-#[inline(always)]
-fn f32_to_f16_branchless(x: f32) -> u16 {
-    let w = x.to_bits();
-    let sign = (w >> 16) & 0x8000;
-    let abs = w & 0x7fff_ffff;
-    // Normal: rebias the exponent and round the 13 dropped bits to nearest even.
-    let normal = abs.wrapping_add(0xc800_0fff).wrapping_add((abs >> 13) & 1) >> 13;
-    // Subnormal or zero: let an f32 addition do the rounding.
-    let sub = (f32::from_bits(abs) + 0.5)
-        .to_bits()
-        .wrapping_sub(0x3f00_0000);
-    // NaN as numpy: the top payload bits, never turning into infinity.
-    let nan = 0x7c00 + ((w & 0x007f_ffff) >> 13);
-    let nan = nan + u32::from(nan == 0x7c00);
-    let mut r = if abs < 0x3880_0000 { sub } else { normal };
-    r = if abs >= 0x477f_f000 { 0x7c00 } else { r };
-    r = if abs > 0x7f80_0000 { nan } else { r };
-    (sign | r) as u16
-}
-
-/// [`gguf_py_f32_to_bf16`] over a slice, into little-endian bytes.
-pub fn f32_to_bf16_bytes(src: &[f32], dst: &mut [u8]) {
-    for (x, d) in src.iter().zip(dst.chunks_exact_mut(2)) {
-        d.copy_from_slice(&gguf_py_f32_to_bf16(*x).to_le_bytes());
     }
 }
