@@ -26,6 +26,7 @@ pub mod formats;
 #[cfg(test)]
 mod golden_test;
 pub mod half;
+pub mod model;
 pub mod numerics;
 mod table;
 

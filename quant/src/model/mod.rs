@@ -1,0 +1,42 @@
+//! Whole-model quantization planning, rule for rule as llama.cpp's `llama-quantize`
+//! (`src/llama-quant.cpp`, `tools/quantize/quantize.cpp`).
+//!
+//! - [`ModelFileType`]: the file types (`general.file_type`, `LLAMA_FTYPE_*`) with their ids,
+//!   names and default ggml types; [`QuantOption`] / [`QUANT_OPTIONS`]: the names
+//!   `llama-quantize` accepts (aliases and `COPY` included).
+//! - [`ModelDesc`]: what the rules read of a model (architecture, layer, head and expert counts,
+//!   the tensors in the loader's order), built by hand or from a GGUF file with
+//!   [`ModelDesc::from_gguf`].
+//! - [`plan()`]: the target type of every tensor for a file type and [`PlanOptions`]
+//!   (`--pure`, `--leave-output-tensor`, `--output-tensor-type`, `--token-embedding-type`,
+//!   `--tensor-type`, an importance matrix), with sizes and bits per weight as `--dry-run`
+//!   reports them.
+//!
+//! ```no_run
+//! use ggufpack_gguf::GgufFile;
+//! use ggufpack_quant::model::{plan, ModelDesc, ModelFileType, PlanOptions};
+//!
+//! let file = GgufFile::open("model-f16.gguf")?;
+//! let model = ModelDesc::from_gguf(&file)?;
+//! let ftype: ModelFileType = "Q4_K_M".parse()?;
+//! let p = plan(&model, &PlanOptions::new(ftype))?;
+//! for t in &p.tensors {
+//!     println!("{:40} {:>6} -> {:>6}", t.name, t.current_type, t.target_type);
+//! }
+//! println!("{:.2} bpw", p.target_bpw());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod error;
+mod file_type;
+mod from_gguf;
+mod plan;
+mod rules;
+
+pub use error::ModelError;
+pub use file_type::{ModelFileType, QuantOption, QUANT_OPTIONS};
+pub use plan::{
+    plan, sort_like_llama_loader, ModelDesc, PlanOptions, QuantPlan, TensorDesc, TensorPlan,
+    TensorTypeOverride,
+};
+pub use rules::TensorCategory;
