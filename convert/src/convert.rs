@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use ggufpack_gguf::{GgmlType, GgufWriter, TensorSource};
-use rayon::prelude::*;
 
 use crate::arch::{self, Arch, ArchContext, ModifyState, TensorNameMap};
 use crate::card::{self, ParamCounts};
@@ -554,12 +553,9 @@ fn tensor_bytes_plain(
     data: &[u8],
     t: &PlannedTensor,
 ) -> Result<Vec<u8>, ConvertError> {
-    const CONVERT_CHUNK: usize = 1 << 16;
     let elem = dtype.byte_size().unwrap_or(1).max(1);
     let mut f = vec![0f32; data.len() / elem];
-    f.par_chunks_mut(CONVERT_CHUNK)
-        .zip(data.par_chunks(CONVERT_CHUNK * elem))
-        .try_for_each(|(out, src)| crate::source::to_f32_into(dtype, src, out))?;
+    crate::source::to_f32_into_parallel(dtype, data, &mut f)?;
     let values = Values {
         data: f,
         is_f16: dtype == Dtype::F16,

@@ -91,6 +91,8 @@ impl Conversion {
         // first-seen order after the loop.
         let mut plain: Vec<(String, usize)> = Vec::new();
         let mut pairs: Vec<(String, Item)> = Vec::new();
+        let mut pair_index: std::collections::HashMap<String, usize> =
+            std::collections::HashMap::new();
         for (i, v) in views.iter().enumerate() {
             let name = v.name;
             let Some(base) = arch.filter_tensor(&base_tensor_name(name)) else {
@@ -119,7 +121,7 @@ impl Conversion {
                     problem: format!("is not a lora_A or lora_B tensor{hint}"),
                 });
             }
-            match pairs.iter_mut().find(|(n, _)| *n == base) {
+            match pair_index.get(&base).and_then(|&k| pairs.get_mut(k)) {
                 Some((_, Item::Pair { a, b })) => {
                     if is_a {
                         *a = Some(i);
@@ -127,13 +129,16 @@ impl Conversion {
                         *b = Some(i);
                     }
                 }
-                _ => pairs.push((
-                    base,
-                    Item::Pair {
-                        a: is_a.then_some(i),
-                        b: (!is_a).then_some(i),
-                    },
-                )),
+                _ => {
+                    pair_index.insert(base.clone(), pairs.len());
+                    pairs.push((
+                        base,
+                        Item::Pair {
+                            a: is_a.then_some(i),
+                            b: (!is_a).then_some(i),
+                        },
+                    ));
+                }
             }
         }
         let mut items: Vec<(String, Item)> = plain

@@ -208,11 +208,7 @@ pub fn encode(name: &str, v: &Values, ty: GgmlType, ne0: usize) -> Result<Vec<u8
             let mut out = vec![0u8; v.data.len() * 4];
             out.par_chunks_mut(CHUNK * 4)
                 .zip(v.data.par_chunks(CHUNK))
-                .for_each(|(o, s)| {
-                    for (d, x) in o.chunks_exact_mut(4).zip(s) {
-                        d.copy_from_slice(&x.to_le_bytes());
-                    }
-                });
+                .for_each(|(o, s)| f32_to_le_bytes(s, o));
             Ok(out)
         }
         GgmlType::F16 => Ok(encode_u16(&v.data, f32_to_f16_bytes)),
@@ -250,11 +246,7 @@ pub fn convert_plain(
     let enc: fn(&[f32], &mut [u8]) = match ty {
         GgmlType::F16 => f32_to_f16_bytes,
         GgmlType::BF16 => f32_to_bf16_bytes,
-        GgmlType::F32 => |s, d| {
-            for (x, o) in s.iter().zip(d.chunks_exact_mut(4)) {
-                o.copy_from_slice(&x.to_le_bytes());
-            }
-        },
+        GgmlType::F32 => f32_to_le_bytes,
         _ => return None,
     };
     let in_size = dtype.byte_size()?;
@@ -300,6 +292,13 @@ fn f32_to_f16_branchless(x: f32) -> u16 {
     r = if abs >= 0x477f_f000 { 0x7c00 } else { r };
     r = if abs > 0x7f80_0000 { nan } else { r };
     (sign | r) as u16
+}
+
+/// F32 values as their little-endian bytes.
+fn f32_to_le_bytes(src: &[f32], dst: &mut [u8]) {
+    for (x, d) in src.iter().zip(dst.chunks_exact_mut(4)) {
+        d.copy_from_slice(&x.to_le_bytes());
+    }
 }
 
 /// [`gguf_py_f32_to_bf16`] over a slice, into little-endian bytes.

@@ -210,3 +210,14 @@ fn unknown_outtype_names_the_valid_ones() {
     let err = "q4_k".parse::<OutType>().unwrap_err();
     assert_mentions(&err, &["q4_k", "q8_0", "tq2_0", "auto"]);
 }
+
+#[test]
+fn expert_tensors_with_zero_experts_in_config() {
+    let (_t, dir) = copy("mixtral");
+    edit_json(&dir.join("config.json"), |v| {
+        v["num_local_experts"] = 0.into()
+    });
+    let (err, left) = fails(&dir);
+    assert!(left.is_empty());
+    assert_mentions(&err, &["num_local_experts"]);
+}

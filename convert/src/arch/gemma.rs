@@ -1,6 +1,6 @@
 //! `Gemma2ForCausalLM` and `Gemma3ForCausalLM`.
 
-use crate::arch::{add_op, text_model_parameters, to_u32, ArchContext};
+use crate::arch::{text_model_parameters, to_u32, ArchContext};
 use crate::error::ConvertError;
 use crate::kv::KvList;
 use crate::recipe::{Op, OutTensor};
@@ -127,7 +127,7 @@ pub fn modify_tensor_gemma2(
     mut t: OutTensor,
 ) -> Result<Vec<OutTensor>, ConvertError> {
     if t.name.ends_with("norm.weight") {
-        t.ops.push(add_op(1.0));
+        t.ops.push(Op::Add(1.0));
     }
     crate::arch::rename(ctx, t)
 }
@@ -144,7 +144,7 @@ pub fn modify_tensor_gemma3(
         }
     }
     if t.name.ends_with("norm.weight") {
-        t.ops.push(add_op(1.0));
+        t.ops.push(Op::Add(1.0));
     }
     crate::arch::rename(ctx, t)
 }

@@ -122,6 +122,13 @@ pub fn modify_tensor(
     }
     if t.name.contains("block_sparse_moe.experts") {
         let n_experts = hp.require_u64(&["num_local_experts"])?;
+        if n_experts == 0 {
+            return Err(hp.bad(
+                "num_local_experts",
+                "positive for a checkpoint with experts",
+                &serde_json::Value::from(0),
+            ));
+        }
         let Some(bid) = bid else {
             return Err(ConvertError::BadShape {
                 name: t.name.clone(),

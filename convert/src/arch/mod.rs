@@ -14,7 +14,7 @@ pub mod tensor_map;
 use crate::error::ConvertError;
 use crate::hparams::Hparams;
 use crate::kv::KvList;
-use crate::recipe::{Op, OutTensor};
+use crate::recipe::OutTensor;
 use crate::vocab::VocabStyle;
 
 pub use tensor_map::TensorNameMap;
@@ -341,9 +341,4 @@ pub fn text_model_parameters(
 /// A config integer as `u32`, or a typed error naming the key.
 pub fn to_u32(hp: &Hparams, key: &str, v: u64) -> Result<u32, ConvertError> {
     u32::try_from(v).map_err(|_| hp.bad(key, "an integer below 2^32", &serde_json::Value::from(v)))
-}
-
-/// An op that adds `value` to every element (norm shifts).
-pub fn add_op(value: f32) -> Op {
-    Op::Add(value)
 }

@@ -46,4 +46,5 @@ pub use dtype::{
 };
 pub use error::{Result, SourceError};
 pub use fp8::{Fp8Dequant, LogicalSource, LogicalTensor, MAX_DEQUANT_NESTING};
+pub(crate) use safetensors::to_f32_into_parallel;
 pub use safetensors::{SafetensorsFile, TensorView, MAX_HEADER_LEN};

@@ -109,41 +109,30 @@ fn json_id(v: &Json, path: &Path, what: &str) -> Result<i128, VocabError> {
     })
 }
 
-/// `_create_vocab_sentencepiece`.
-pub(crate) fn create_vocab_sentencepiece(
-    dir: &Path,
-    hparams: &serde_json::Value,
-) -> Result<SpVocab, VocabError> {
-    let model = load_model(dir)?;
-    let n_pieces = model.pieces.len();
-    // find_hparam(["vocab_size_per_layer_input", "vocab_size"], optional=True) or sp size
-    let hp = ["vocab_size_per_layer_input", "vocab_size"]
-        .iter()
-        .find_map(|k| hparams.get(*k).map(|v| (*k, v)));
-    let vocab_size = match hp {
-        Some((k, v)) if python_truthy(v) => vocab_size_value(v, k)?,
-        _ => n_pieces,
-    };
-    if vocab_size > MAX_VOCAB {
-        return Err(VocabError::Config(format!(
-            "vocabulary of {vocab_size} tokens is larger than this converter supports"
-        )));
-    }
-
+/// The token list of `_create_vocab_sentencepiece` before added tokens: `[PAD{i}]` / -10000 /
+/// UNUSED for every id below `vocab_size`, then the model's pieces (pieces past `vocab_size` are
+/// ignored, as the script does).
+fn base_vocab(model: &SentencePieceModel, vocab_size: usize) -> SpVocab {
     let mut v = SpVocab {
         tokens: (0..vocab_size).map(|i| format!("[PAD{i}]")).collect(),
         scores: vec![-10000.0; vocab_size],
         types: vec![token_type::UNUSED; vocab_size],
     };
-    for (id, piece) in model.pieces.iter().enumerate() {
-        if id >= vocab_size {
-            break; // "ignore tokens from {id}: id is out of range"
-        }
+    for (id, piece) in model.pieces.iter().take(vocab_size).enumerate() {
         v.tokens[id] = piece.piece.clone();
         v.scores[id] = piece.score;
         v.types[id] = gguf_type(piece.kind);
     }
+    v
+}
 
+/// `added_tokens.json`: each id below `vocab_size` becomes a USER_DEFINED token scored -1000
+/// (ids out of range are ignored, as the script does).
+fn apply_added_tokens_json(
+    dir: &Path,
+    v: &mut SpVocab,
+    vocab_size: usize,
+) -> Result<(), VocabError> {
     let added_path = dir.join("added_tokens.json");
     if let Some(added) = Json::read_if_file(&added_path)? {
         if !added.is_object() {
@@ -167,6 +156,32 @@ pub(crate) fn create_vocab_sentencepiece(
             v.types[idx] = token_type::USER_DEFINED;
         }
     }
+    Ok(())
+}
+
+/// `_create_vocab_sentencepiece`.
+pub(crate) fn create_vocab_sentencepiece(
+    dir: &Path,
+    hparams: &serde_json::Value,
+) -> Result<SpVocab, VocabError> {
+    let model = load_model(dir)?;
+    let n_pieces = model.pieces.len();
+    // find_hparam(["vocab_size_per_layer_input", "vocab_size"], optional=True) or sp size
+    let hp = ["vocab_size_per_layer_input", "vocab_size"]
+        .iter()
+        .find_map(|k| hparams.get(*k).map(|v| (*k, v)));
+    let vocab_size = match hp {
+        Some((k, v)) if python_truthy(v) => vocab_size_value(v, k)?,
+        _ => n_pieces,
+    };
+    if vocab_size > MAX_VOCAB {
+        return Err(VocabError::Config(format!(
+            "vocabulary of {vocab_size} tokens is larger than this converter supports"
+        )));
+    }
+
+    let mut v = base_vocab(&model, vocab_size);
+    apply_added_tokens_json(dir, &mut v, vocab_size)?;
 
     let tc_path = dir.join("tokenizer_config.json");
     if let Some(tc) = Json::read_if_file(&tc_path)? {
@@ -241,40 +256,8 @@ pub(crate) fn set_vocab_phi3(
             vocab_size,
         });
     }
-    let mut v = SpVocab {
-        tokens: (0..vocab_size).map(|i| format!("[PAD{i}]")).collect(),
-        scores: vec![-10000.0; vocab_size],
-        types: vec![token_type::UNUSED; vocab_size],
-    };
-    for (id, piece) in model.pieces.iter().enumerate() {
-        v.tokens[id] = piece.piece.clone();
-        v.scores[id] = piece.score;
-        v.types[id] = gguf_type(piece.kind);
-    }
-
-    let added_path = dir.join("added_tokens.json");
-    if let Some(added) = Json::read_if_file(&added_path)? {
-        if !added.is_object() {
-            return Err(VocabError::Malformed {
-                path: added_path,
-                message: "not a JSON object".into(),
-            });
-        }
-        for (key, id) in added.entries() {
-            let id = json_id(id, &added_path, key)?;
-            if id >= vocab_size as i128 {
-                continue;
-            }
-            let idx = py_index(id, vocab_size).ok_or_else(|| VocabError::IdOutOfRange {
-                path: added_path.clone(),
-                id,
-                vocab_size,
-            })?;
-            v.tokens[idx] = key.to_string();
-            v.scores[idx] = -1000.0;
-            v.types[idx] = token_type::USER_DEFINED;
-        }
-    }
+    let mut v = base_vocab(&model, vocab_size);
+    apply_added_tokens_json(dir, &mut v, vocab_size)?;
 
     // tokenizer_config.json's added_tokens_decoder, then tokenizer.json's added_tokens: no
     // range check in the reference (an out-of-range id is an IndexError there).
