@@ -1,6 +1,10 @@
-//! Errors of the whole-model planning API.
+//! Errors of the whole-model planning and quantization API.
+
+use std::path::PathBuf;
 
 use ggufpack_gguf::GgmlType;
+
+use crate::QuantError;
 
 /// Everything that can go wrong describing a model or planning its quantization.
 #[derive(Debug, thiserror::Error)]
@@ -116,4 +120,114 @@ pub enum ModelError {
         /// The accepted range.
         range: &'static str,
     },
+    /// Reading or writing a GGUF file failed (the error names the file).
+    #[error(transparent)]
+    Gguf(#[from] ggufpack_gguf::Error),
+    /// An I/O error on a named file.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An importance matrix file that cannot be read.
+    #[error("importance matrix {file}: {reason}")]
+    BadImatrix {
+        /// The file (as given).
+        file: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// An importance matrix whose entry for a tensor has the wrong length.
+    #[error("importance matrix entry for {tensor} has {found} values, but the tensor needs {expected} (row length × experts)")]
+    ImatrixSize {
+        /// The tensor.
+        tensor: String,
+        /// Values the tensor needs (`ne[0] × ne[2]`).
+        expected: u64,
+        /// Values the entry has.
+        found: u64,
+    },
+    /// An importance matrix with a NaN or infinite value.
+    #[error("importance matrix entry for {entry} contains the non-finite value {value}")]
+    ImatrixNonFinite {
+        /// The entry.
+        entry: String,
+        /// The value.
+        value: f32,
+    },
+    /// An importance matrix none of whose entries names a tensor to be quantized.
+    #[error("importance matrix {file} has {entries} entries but none matches a tensor of this model (first entry: {first:?}); it was made for a different model")]
+    ImatrixForOtherModel {
+        /// The file.
+        file: String,
+        /// Its entry count.
+        entries: usize,
+        /// Its first entry name.
+        first: String,
+    },
+    /// A tensor whose target type cannot be produced without an importance matrix, and none
+    /// (or no entry for it) was given.
+    #[error("tensor {tensor}: quantizing to {ty} requires an importance matrix (pass one with --imatrix)")]
+    ImatrixRequired {
+        /// The tensor.
+        tensor: String,
+        /// Its target type.
+        ty: GgmlType,
+    },
+    /// `--include-weights` and `--exclude-weights` given together.
+    #[error("--include-weights and --exclude-weights cannot be used together")]
+    IncludeAndExclude,
+    /// A quantized tensor would be requantized without `allow_requantize`.
+    #[error("tensor {tensor}: requantizing from type {ty} is disabled (allow it with --allow-requantize)")]
+    RequantizeDisabled {
+        /// The tensor.
+        tensor: String,
+        /// Its current type.
+        ty: GgmlType,
+    },
+    /// A tensor whose current type cannot be converted to floats.
+    #[error("tensor {tensor}: cannot dequantize/convert tensor type {ty}")]
+    CannotDequantize {
+        /// The tensor.
+        tensor: String,
+        /// Its type.
+        ty: GgmlType,
+    },
+    /// Quantizing a tensor failed (a non-finite weight, an unsupported target type).
+    #[error("tensor {tensor}: {source}")]
+    Quantize {
+        /// The tensor.
+        tensor: String,
+        /// The block-format error.
+        #[source]
+        source: QuantError,
+    },
+    /// A malformed `--override-kv KEY=TYPE:VALUE`.
+    #[error("malformed KV override {input:?}: {reason}")]
+    BadKvOverride {
+        /// What was given.
+        input: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A malformed `--prune-layers` list.
+    #[error("invalid layer id {input:?} in --prune-layers")]
+    BadPruneLayers {
+        /// The offending piece.
+        input: String,
+    },
+    /// A thread pool could not be created.
+    #[error("cannot start {threads} worker threads: {reason}")]
+    Threads {
+        /// The requested count.
+        threads: usize,
+        /// The reason.
+        reason: String,
+    },
+    /// The output would overwrite the input.
+    #[error("input and output files are the same: {}", .0.display())]
+    SameInputOutput(PathBuf),
 }

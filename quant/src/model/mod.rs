@@ -30,13 +30,24 @@
 mod error;
 mod file_type;
 mod from_gguf;
+mod imatrix;
+mod kv_override;
 mod plan;
+mod prune;
+mod quantize;
 mod rules;
 
 pub use error::ModelError;
 pub use file_type::{ModelFileType, QuantOption, QUANT_OPTIONS};
+pub use imatrix::{Imatrix, ImatrixFormat};
+pub use kv_override::{KvOverride, KvOverrideValue};
 pub use plan::{
     plan, sort_like_llama_loader, ModelDesc, PlanOptions, QuantPlan, TensorDesc, TensorPlan,
     TensorTypeOverride,
+};
+pub use prune::parse_prune_layers;
+pub use quantize::{
+    quantize_model, ModelQuantizer, ProgressFn, QuantizeModelOptions, QuantizeProgress,
+    QuantizeReport, FILE_TYPE_GUESSED, QUANTIZATION_VERSION,
 };
 pub use rules::TensorCategory;

@@ -101,7 +101,7 @@ pub fn sort_like_llama_loader(tensors: &mut [TensorDesc]) {
     tensors.sort_by(|a, b| loader_order(&a.name, &b.name));
 }
 
-fn loader_order(a: &str, b: &str) -> Ordering {
+pub(crate) fn loader_order(a: &str, b: &str) -> Ordering {
     let layer = |n: &str| {
         rules::blk_layer(n).map_or(-1, |l| l.clamp(i64::from(i32::MIN), i64::from(i32::MAX)))
     };
