@@ -230,4 +230,7 @@ pub enum ModelError {
     /// The output would overwrite the input.
     #[error("input and output files are the same: {}", .0.display())]
     SameInputOutput(PathBuf),
+    /// A command line `llama-quantize` would refuse.
+    #[error("{0}")]
+    Usage(String),
 }

@@ -27,6 +27,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod args;
 mod error;
 mod file_type;
 mod from_gguf;
@@ -37,6 +38,7 @@ mod prune;
 mod quantize;
 mod rules;
 
+pub use args::{quantize_usage, QuantizeArgs};
 pub use error::ModelError;
 pub use file_type::{ModelFileType, QuantOption, QUANT_OPTIONS};
 pub use imatrix::{Imatrix, ImatrixFormat};

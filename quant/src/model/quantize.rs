@@ -748,15 +748,6 @@ fn check_tensors(
             });
         }
         let caps = capabilities(t.target_type);
-        if !caps.quantize {
-            return Err(ModelError::Quantize {
-                tensor: t.name.clone(),
-                source: crate::QuantError::NotSupported {
-                    ty: t.target_type,
-                    op: "quantize",
-                },
-            });
-        }
         let mut weights = None;
         if let Some(m) = imatrix {
             if let Some(e) = m.entries.get(&s.original_name) {
@@ -776,6 +767,15 @@ fn check_tensors(
             return Err(ModelError::ImatrixRequired {
                 tensor: t.name.clone(),
                 ty: t.target_type,
+            });
+        }
+        if !caps.quantize {
+            return Err(ModelError::Quantize {
+                tensor: t.name.clone(),
+                source: crate::QuantError::NotSupported {
+                    ty: t.target_type,
+                    op: "quantize",
+                },
             });
         }
         out.push(weights);

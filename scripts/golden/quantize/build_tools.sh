@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build llama.cpp's `llama-quantize` and `llama-imatrix` from the llama-cpp-python 0.3.36 sdist
+# Build llama.cpp's `llama-quantize`, `llama-imatrix` and `llama-gguf-split` from the llama-cpp-python 0.3.36 sdist
 # (PyPI, by package name) for the whole-model quantization goldens and the timing comparison.
 #
 # Usage: scripts/golden/quantize/build_tools.sh      prints the bin directory on stdout
@@ -36,6 +36,6 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
     -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_APP=OFF -DLLAMA_BUILD_UI=OFF \
     -DLLAMA_LLGUIDANCE=OFF -DGGML_NATIVE=OFF -DGGML_OPENMP=OFF -DGGML_CCACHE=OFF >&2
 fi
-log "building llama-quantize llama-imatrix (-j$jobs)"
-cmake --build "$build" --target llama-quantize llama-imatrix -j"$jobs" >&2
+log "building llama-quantize llama-imatrix llama-gguf-split (-j$jobs)"
+cmake --build "$build" --target llama-quantize llama-imatrix llama-gguf-split -j"$jobs" >&2
 echo "$build/bin"
