@@ -6,7 +6,8 @@
 //! `scripts/bench-reference/quant.sh`, which then runs this bench). Without it only ggufpack is
 //! measured, so normal builds need no C library.
 //!
-//! Both sides run on one thread: ggufpack through a one-thread rayon pool, ggml through
+//! Both sides run on one thread: ggufpack (each backend the CPU has, pinned) through a one-thread
+//! rayon pool, ggml through
 //! `ggml_quantize_chunk`, its type traits' `to_float` and the CPU backend's `vec_dot`.
 
 use std::ffi::{c_char, c_int, c_void};
@@ -14,7 +15,7 @@ use std::hint::black_box;
 use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use ggufpack_quant::{capabilities, quantize_into, GgmlType, QuantizeOptions};
+use ggufpack_quant::{capabilities, quantize_into, Backend, GgmlType, QuantizeOptions};
 
 type ToFloat = unsafe extern "C" fn(*const c_void, *mut f32, i64);
 type FromFloat = unsafe extern "C" fn(*const f32, *mut c_void, i64);
@@ -133,7 +134,10 @@ fn bench(c: &mut Criterion) {
         .num_threads(1)
         .build()
         .expect("pool");
-    let one_thread = QuantizeOptions { pool: Some(&pool) };
+    let one_thread = QuantizeOptions {
+        pool: Some(&pool),
+        backend: None,
+    };
     for &ty in TYPES {
         let caps = capabilities(ty);
         if !caps.quantize {
@@ -141,35 +145,61 @@ fn bench(c: &mut Criterion) {
         }
         let size = ggufpack_quant::quantized_size(ty, x.len()).expect("size");
         let mut q = vec![0u8; size];
-        quantize_into(ty, &x, n_per_row, None, &mut q, &one_thread).expect("quantize");
 
-        let mut g = c.benchmark_group(format!("quantize/{ty}"));
-        g.throughput(Throughput::Bytes((x.len() * 4) as u64));
-        g.sample_size(10);
-        g.bench_function(BenchmarkId::from_parameter("ggufpack"), |b| {
-            b.iter(|| {
-                quantize_into(ty, black_box(&x), n_per_row, None, &mut q, &one_thread).unwrap()
-            })
-        });
-        if let Some(ggml) = &ggml {
-            let mut out = vec![0u8; size];
-            g.bench_function(BenchmarkId::from_parameter("ggml"), |b| {
-                // SAFETY: src holds rows*n_per_row floats and out holds their quantized size.
-                b.iter(|| unsafe {
-                    (ggml.quantize_chunk)(
-                        ty.id() as c_int,
-                        x.as_ptr(),
-                        out.as_mut_ptr().cast(),
-                        0,
-                        16,
-                        n_per_row as i64,
-                        std::ptr::null(),
-                    )
-                })
-            });
-            assert_eq!(out, q, "{ty}: ggml and ggufpack disagree on this input");
+        // every backend this CPU has, then ggml; with and without an importance matrix
+        let weights: Vec<f32> = (0..n_per_row)
+            .map(|i| 0.5 + (i % 13) as f32 * 0.25)
+            .collect();
+        for (group, imatrix) in [("quantize", None), ("quantize-imatrix", Some(&weights[..]))] {
+            if imatrix.is_none() && caps.requires_imatrix {
+                continue;
+            }
+            let mut g = c.benchmark_group(format!("{group}/{ty}"));
+            g.throughput(Throughput::Bytes((x.len() * 4) as u64));
+            g.sample_size(10);
+            let mut reference = None;
+            for backend in Backend::available() {
+                let opts = QuantizeOptions {
+                    pool: Some(&pool),
+                    backend: Some(backend),
+                };
+                let id = format!("ggufpack-{}", backend.name());
+                g.bench_function(BenchmarkId::from_parameter(id), |b| {
+                    b.iter(|| {
+                        quantize_into(ty, black_box(&x), n_per_row, imatrix, &mut q, &opts).unwrap()
+                    })
+                });
+                match &reference {
+                    None => reference = Some(q.clone()),
+                    Some(r) => assert_eq!(r, &q, "{ty}: {} differs from scalar", backend.name()),
+                }
+            }
+            if let Some(ggml) = &ggml {
+                let mut out = vec![0u8; size];
+                let w = imatrix.map_or(std::ptr::null(), <[f32]>::as_ptr);
+                g.bench_function(BenchmarkId::from_parameter("ggml"), |b| {
+                    // SAFETY: src holds rows*n_per_row floats, out holds their quantized size,
+                    // and w is null or holds n_per_row weights.
+                    b.iter(|| unsafe {
+                        (ggml.quantize_chunk)(
+                            ty.id() as c_int,
+                            x.as_ptr(),
+                            out.as_mut_ptr().cast(),
+                            0,
+                            16,
+                            n_per_row as i64,
+                            w,
+                        )
+                    })
+                });
+                assert_eq!(out, q, "{ty}: ggml and ggufpack disagree on this input");
+            }
+            g.finish();
         }
-        g.finish();
+        if caps.requires_imatrix {
+            continue;
+        }
+        quantize_into(ty, &x, n_per_row, None, &mut q, &one_thread).expect("quantize");
 
         let mut y = vec![0f32; x.len()];
         let mut g = c.benchmark_group(format!("dequantize/{ty}"));

@@ -128,10 +128,21 @@ pub(crate) fn check_type(ty: GgmlType) -> usize {
         let (x, n, w) = g.record_input(rec);
         let ggml_bytes = g.quantized(rec);
         if caps.quantize && (w.is_some() || !caps.requires_imatrix) {
-            let ours = crate::quantize(ty, &x, n, w.as_deref()).unwrap();
-            if ours != ggml_bytes {
-                let first = ours.iter().zip(ggml_bytes).position(|(a, b)| a != b);
-                panic!("{label}: quantized bytes differ from ggml (first at byte {first:?})");
+            // every backend this CPU has must give ggml's bytes
+            for backend in crate::Backend::available() {
+                let mut ours = vec![0u8; ggml_bytes.len()];
+                let opts = crate::QuantizeOptions {
+                    pool: None,
+                    backend: Some(backend),
+                };
+                crate::quantize_into(ty, &x, n, w.as_deref(), &mut ours, &opts).unwrap();
+                if ours != ggml_bytes {
+                    let first = ours.iter().zip(ggml_bytes).position(|(a, b)| a != b);
+                    panic!(
+                        "{label}: quantized bytes of the {} backend differ from ggml (first at byte {first:?})",
+                        backend.name()
+                    );
+                }
             }
         }
         if let (Some(sha), Some(_)) = (rec["ref_row_sha256"].as_str(), caps.quantize.then_some(()))

@@ -100,7 +100,7 @@ proptest! {
             let size = quantized_size(ty, x.len()).unwrap();
             let (mut a, mut b) = (vec![0u8; size], vec![0u8; size]);
             quantize_into(ty, &x, n, imatrix, &mut a, &QuantizeOptions::default()).unwrap();
-            quantize_into(ty, &x, n, imatrix, &mut b, &QuantizeOptions { pool: Some(&pool) }).unwrap();
+            quantize_into(ty, &x, n, imatrix, &mut b, &QuantizeOptions { pool: Some(&pool), backend: None }).unwrap();
             prop_assert_eq!(&a, &b, "{}", ty);
             // And row by row, each row alone.
             let row = quantized_size(ty, n).unwrap();

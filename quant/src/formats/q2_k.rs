@@ -55,28 +55,51 @@ fn requantize(x: &[f32], scales: &[u8; QK_K / 16], dm: f32, mm: f32, l: &mut [u8
     }
 }
 
+/// The `_ref` sub-block search of Q2_K: `make_qkx2_quants(3, …, weights |x|, mad)` on each of
+/// the 16 sub-blocks of 16 ([`search_ref`] or a faster backend's bit-identical version).
+pub(crate) type SearchQ2K =
+    fn(&[f32], &mut [u8; QK_K], &mut [f32; QK_K / 16], &mut [f32; QK_K / 16]);
+
+/// The scalar [`SearchQ2K`].
+pub(crate) fn search_ref(
+    xb: &[f32],
+    l: &mut [u8; QK_K],
+    scales: &mut [f32; QK_K / 16],
+    mins: &mut [f32; QK_K / 16],
+) {
+    let mut laux = [0u8; 16];
+    let mut weights = [0f32; 16];
+    let subs = xb.chunks_exact(16).zip(l.chunks_exact_mut(16));
+    for ((xs, ls), (sc, mn)) in subs.zip(scales.iter_mut().zip(mins.iter_mut())) {
+        for (w, &v) in weights.iter_mut().zip(xs) {
+            *w = v.abs();
+        }
+        *sc = make_qkx2_quants(3, xs, &weights, ls, mn, &mut laux, -0.5, 0.1, 15, true);
+    }
+}
+
 /// ggml's `quantize_row_q2_K_ref`.
 pub fn quantize_row_ref(x: &[f32], y: &mut [BlockQ2K]) {
+    quantize_row_ref_with(x, y, search_ref);
+}
+
+/// [`quantize_row_ref`] with the sub-block search given (inlined into each backend).
+#[inline(always)]
+pub(crate) fn quantize_row_ref_with(x: &[f32], y: &mut [BlockQ2K], search: SearchQ2K) {
     const Q4SCALE: f32 = 15.0;
     for (xb, yb) in x.chunks_exact(QK_K).zip(y.iter_mut()) {
         let mut l = [0u8; QK_K];
-        let mut laux = [0u8; 16];
-        let mut weights = [0f32; 16];
         let mut mins = [0f32; QK_K / 16];
         let mut scales = [0f32; QK_K / 16];
+        search(xb, &mut l, &mut scales, &mut mins);
         let mut max_scale = 0f32;
         let mut max_min = 0f32;
-        let subs = xb.chunks_exact(16).zip(l.chunks_exact_mut(16));
-        for ((xs, ls), (sc, mn)) in subs.zip(scales.iter_mut().zip(mins.iter_mut())) {
-            for (w, &v) in weights.iter_mut().zip(xs) {
-                *w = v.abs();
+        for (&sc, &mn) in scales.iter().zip(&mins) {
+            if sc > max_scale {
+                max_scale = sc;
             }
-            *sc = make_qkx2_quants(3, xs, &weights, ls, mn, &mut laux, -0.5, 0.1, 15, true);
-            if *sc > max_scale {
-                max_scale = *sc;
-            }
-            if *mn > max_min {
-                max_min = *mn;
+            if mn > max_min {
+                max_min = mn;
             }
         }
 

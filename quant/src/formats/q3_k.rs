@@ -88,20 +88,37 @@ fn finish_block(xb: &[f32], l: &mut [i8; QK_K], yb: &mut BlockQ3K) {
     pack_2bit(&low, &mut yb.qs);
 }
 
+/// The `_ref` sub-block search of Q3_K: `make_q3_quants(4, …, rmse)` on each of the 16
+/// sub-blocks of 16 ([`search_ref`] or a faster backend's bit-identical version).
+pub(crate) type SearchQ3K = fn(&[f32], &mut [i8; QK_K], &mut [f32; QK_K / 16]);
+
+/// The scalar [`SearchQ3K`].
+pub(crate) fn search_ref(xb: &[f32], l: &mut [i8; QK_K], scales: &mut [f32; QK_K / 16]) {
+    let subs = xb.chunks_exact(16).zip(l.chunks_exact_mut(16));
+    for ((xs, ls), sc) in subs.zip(scales.iter_mut()) {
+        *sc = make_q3_quants(4, xs, ls, true);
+    }
+}
+
 /// ggml's `quantize_row_q3_K_ref`.
 pub fn quantize_row_ref(x: &[f32], y: &mut [BlockQ3K]) {
+    quantize_row_ref_with(x, y, search_ref);
+}
+
+/// [`quantize_row_ref`] with the sub-block search given (inlined into each backend).
+#[inline(always)]
+pub(crate) fn quantize_row_ref_with(x: &[f32], y: &mut [BlockQ3K], search: SearchQ3K) {
     for (xb, yb) in x.chunks_exact(QK_K).zip(y.iter_mut()) {
         let mut l = [0i8; QK_K];
         let mut scales = [0f32; QK_K / 16];
+        search(xb, &mut l, &mut scales);
         let mut max_scale = 0f32;
         let mut amax = 0f32;
-        let subs = xb.chunks_exact(16).zip(l.chunks_exact_mut(16));
-        for ((xs, ls), sc) in subs.zip(scales.iter_mut()) {
-            *sc = make_q3_quants(4, xs, ls, true);
+        for &sc in &scales {
             let a = sc.abs();
             if a > amax {
                 amax = a;
-                max_scale = *sc;
+                max_scale = sc;
             }
         }
         if max_scale != 0.0 {

@@ -165,6 +165,10 @@ pub(crate) fn search_ref_k4(
 /// `make_qkx3_quants` per sub-block with weights from `qw`, then `make_qp_quants` for the scales
 /// and minimums (weighted by each sub-block's total weight). Returns the levels of the scales
 /// and minimums and the two super-block scales.
+/// The signature of [`search_impl_k4`] (or a faster backend's bit-identical version).
+pub(crate) type SearchImplK4 =
+    fn(&[f32], &[f32], i32, &mut [u8; QK_K]) -> ([u8; 8], [u8; 8], f32, f32);
+
 pub(crate) fn search_impl_k4(
     x: &[f32],
     qw: &[f32],
@@ -220,11 +224,21 @@ fn pack_q4(l: &[u8; QK_K], qs: &mut [u8; QK_K / 2]) {
 
 /// ggml's `quantize_row_q4_K_ref`.
 pub fn quantize_row_ref(x: &[f32], y: &mut [BlockQ4K]) {
+    quantize_row_ref_with(x, y, search_ref_k4);
+}
+
+/// The signature of the `_ref` sub-block search shared by Q4_K and Q5_K ([`search_ref_k4`]
+/// or a faster backend's bit-identical version).
+pub(crate) type SearchK4 = fn(&[f32], i32, f32, i32, &mut [u8; QK_K], &mut [f32; 8], &mut [f32; 8]);
+
+/// [`quantize_row_ref`] with the sub-block search given (inlined into each backend).
+#[inline(always)]
+pub(crate) fn quantize_row_ref_with(x: &[f32], y: &mut [BlockQ4K], search: SearchK4) {
     for (xb, yb) in x.chunks_exact(QK_K).zip(y.iter_mut()) {
         let mut l = [0u8; QK_K];
         let mut scales = [0f32; 8];
         let mut mins = [0f32; 8];
-        search_ref_k4(xb, 15, -1.0, 20, &mut l, &mut scales, &mut mins);
+        search(xb, 15, -1.0, 20, &mut l, &mut scales, &mut mins);
         pack_scales_ref(&scales, &mins, &mut yb.scales, &mut yb.d, &mut yb.dmin);
         requantize_k4(xb, &yb.scales, yb.d, yb.dmin, 15, &mut l);
         pack_q4(&l, &mut yb.qs);
@@ -234,13 +248,25 @@ pub fn quantize_row_ref(x: &[f32], y: &mut [BlockQ4K]) {
 /// ggml's `quantize_row_q4_K_impl` (the importance-weighted quantizer); `qw` holds one weight
 /// per element of `x`.
 fn quantize_row_impl(x: &[f32], y: &mut [BlockQ4K], qw: &[f32]) {
+    quantize_row_impl_with(x, y, qw, search_impl_k4);
+}
+
+/// The importance-weighted quantizer with the super-block search given (inlined into each
+/// backend).
+#[inline(always)]
+pub(crate) fn quantize_row_impl_with(
+    x: &[f32],
+    y: &mut [BlockQ4K],
+    qw: &[f32],
+    search: SearchImplK4,
+) {
     for ((xb, qwb), yb) in x
         .chunks_exact(QK_K)
         .zip(qw.chunks_exact(QK_K))
         .zip(y.iter_mut())
     {
         let mut l = [0u8; QK_K];
-        let (ls, lm, d_block, m_block) = search_impl_k4(xb, qwb, 15, &mut l);
+        let (ls, lm, d_block, m_block) = search(xb, qwb, 15, &mut l);
         for (j, (&s, &m)) in ls.iter().zip(&lm).enumerate() {
             set_scale_min_k4(j, &mut yb.scales, s, m);
         }

@@ -7,7 +7,7 @@ use ggufpack_gguf::GgmlType;
 use crate::block::{Block, F16};
 use crate::formats::q4_k::{
     get_scale_min_k4, lane_sums, mins_dot, pack_scales_ref, requantize_k4, search_impl_k4,
-    search_ref_k4, set_scale_min_k4, K_SCALE_SIZE,
+    search_ref_k4, set_scale_min_k4, SearchImplK4, SearchK4, K_SCALE_SIZE,
 };
 use crate::formats::q8_k::{BlockQ8K, QK_K};
 use crate::table::{cast, cast_mut, FormatOps};
@@ -59,11 +59,17 @@ fn pack_q5(l: &[u8; QK_K], qs: &mut [u8; QK_K / 2], qh: &mut [u8; QK_K / 8]) {
 
 /// ggml's `quantize_row_q5_K_ref`.
 pub fn quantize_row_ref(x: &[f32], y: &mut [BlockQ5K]) {
+    quantize_row_ref_with(x, y, search_ref_k4);
+}
+
+/// [`quantize_row_ref`] with the sub-block search given (inlined into each backend).
+#[inline(always)]
+pub(crate) fn quantize_row_ref_with(x: &[f32], y: &mut [BlockQ5K], search: SearchK4) {
     for (xb, yb) in x.chunks_exact(QK_K).zip(y.iter_mut()) {
         let mut l = [0u8; QK_K];
         let mut scales = [0f32; 8];
         let mut mins = [0f32; 8];
-        search_ref_k4(xb, 31, -0.5, 15, &mut l, &mut scales, &mut mins);
+        search(xb, 31, -0.5, 15, &mut l, &mut scales, &mut mins);
         pack_scales_ref(&scales, &mins, &mut yb.scales, &mut yb.d, &mut yb.dmin);
         requantize_k4(xb, &yb.scales, yb.d, yb.dmin, 31, &mut l);
         pack_q5(&l, &mut yb.qs, &mut yb.qh);
@@ -73,13 +79,25 @@ pub fn quantize_row_ref(x: &[f32], y: &mut [BlockQ5K]) {
 /// ggml's `quantize_row_q5_K_impl` (the importance-weighted quantizer); `qw` holds one weight
 /// per element of `x`.
 fn quantize_row_impl(x: &[f32], y: &mut [BlockQ5K], qw: &[f32]) {
+    quantize_row_impl_with(x, y, qw, search_impl_k4);
+}
+
+/// The importance-weighted quantizer with the super-block search given (inlined into each
+/// backend).
+#[inline(always)]
+pub(crate) fn quantize_row_impl_with(
+    x: &[f32],
+    y: &mut [BlockQ5K],
+    qw: &[f32],
+    search: SearchImplK4,
+) {
     for ((xb, qwb), yb) in x
         .chunks_exact(QK_K)
         .zip(qw.chunks_exact(QK_K))
         .zip(y.iter_mut())
     {
         let mut l = [0u8; QK_K];
-        let (ls, lm, d_block, m_block) = search_impl_k4(xb, qwb, 31, &mut l);
+        let (ls, lm, d_block, m_block) = search(xb, qwb, 31, &mut l);
         for (j, (&s, &m)) in ls.iter().zip(&lm).enumerate() {
             // Unlike Q4_K's, this path clamps the levels to 63.
             set_scale_min_k4(j, &mut yb.scales, s.min(63), m.min(63));

@@ -87,34 +87,44 @@ fn finish_block(xb: &[f32], scales: &[f32; QK_K / 16], l: &mut [i8; QK_K], yb: &
 
 /// ggml's `quantize_row_q6_K_ref`.
 pub fn quantize_row_ref(x: &[f32], y: &mut [BlockQ6K]) {
-    for (xb, yb) in x.chunks_exact(QK_K).zip(y.iter_mut()) {
-        let mut l = [0i8; QK_K];
-        let mut scales = [0f32; QK_K / 16];
-        let subs = xb.chunks_exact(16).zip(l.chunks_exact_mut(16));
-        for ((xs, ls), sc) in subs.zip(scales.iter_mut()) {
-            *sc = make_qx_quants(32, xs, ls, 1, None);
-        }
-        finish_block(xb, &scales, &mut l, yb);
+    quantize_row_with(x, y, None, search_scales);
+}
+
+/// The per-sub-block scale search of Q6_K: `make_qx_quants(32, …, rmse_type 1)` on each of
+/// the 16 sub-blocks of `xb`, weighted by `qw` when given (else x²).
+pub(crate) type SearchQ6K = fn(&[f32], Option<&[f32]>, &mut [i8; QK_K], &mut [f32; QK_K / 16]);
+
+/// The scalar [`SearchQ6K`].
+pub(crate) fn search_scales(
+    xb: &[f32],
+    qwb: Option<&[f32]>,
+    l: &mut [i8; QK_K],
+    scales: &mut [f32; QK_K / 16],
+) {
+    for (i, (ls, sc)) in l.chunks_exact_mut(16).zip(scales.iter_mut()).enumerate() {
+        let xs = &xb[16 * i..16 * i + 16];
+        *sc = make_qx_quants(32, xs, ls, 1, qwb.map(|q| &q[16 * i..16 * i + 16]));
     }
 }
 
-/// ggml's `quantize_row_q6_K_impl` (the importance-weighted quantizer); `qw` holds one weight
-/// per element of `x` and is used as is (no `sigma2` term, unlike the other K-quants).
-fn quantize_row_impl(x: &[f32], y: &mut [BlockQ6K], qw: &[f32]) {
-    for ((xb, qwb), yb) in x
-        .chunks_exact(QK_K)
-        .zip(qw.chunks_exact(QK_K))
-        .zip(y.iter_mut())
-    {
+/// Both quantizers of Q6_K (`_ref` without `qw`, `_impl` with it) with the search given
+/// (inlined into each backend).
+#[inline(always)]
+pub(crate) fn quantize_row_with(
+    x: &[f32],
+    y: &mut [BlockQ6K],
+    qw: Option<&[f32]>,
+    search: SearchQ6K,
+) {
+    for (b, (xb, yb)) in x.chunks_exact(QK_K).zip(y.iter_mut()).enumerate() {
         let mut l = [0i8; QK_K];
         let mut scales = [0f32; QK_K / 16];
-        let subs = xb
-            .chunks_exact(16)
-            .zip(qwb.chunks_exact(16))
-            .zip(l.chunks_exact_mut(16));
-        for (((xs, qws), ls), sc) in subs.zip(scales.iter_mut()) {
-            *sc = make_qx_quants(32, xs, ls, 1, Some(qws));
-        }
+        search(
+            xb,
+            qw.map(|q| &q[QK_K * b..QK_K * (b + 1)]),
+            &mut l,
+            &mut scales,
+        );
         finish_block(xb, &scales, &mut l, yb);
     }
 }
@@ -123,7 +133,8 @@ fn quantize_row_impl(x: &[f32], y: &mut [BlockQ6K], qw: &[f32]) {
 /// `imatrix` (one weight per element of `x`) is given.
 pub fn quantize_row(x: &[f32], y: &mut [BlockQ6K], imatrix: Option<&[f32]>) {
     match imatrix {
-        Some(qw) => quantize_row_impl(x, y, qw),
+        // `quantize_row_q6_K_impl` uses `qw` as is (no `sigma2` term, unlike the other K-quants)
+        Some(qw) => quantize_row_with(x, y, Some(qw), search_scales),
         None => quantize_row_ref(x, y),
     }
 }

@@ -171,7 +171,7 @@ pub struct ModelQuantizer<'m> {
     n_split: usize,
     keep_split: bool,
     pool: rayon::ThreadPool,
-    imatrix: Option<Box<Imatrix>>,
+    imatrix: Option<Imatrix>,
 }
 
 impl std::fmt::Debug for ModelQuantizer<'_> {
@@ -226,10 +226,10 @@ impl<'m> ModelQuantizer<'m> {
                 if !include_weights.is_empty() {
                     m.include(&include_weights);
                 }
-                Box::new(m)
+                m
             })
             .filter(|m| !m.entries.is_empty());
-        if let Some((entry, value)) = imatrix.as_deref().and_then(Imatrix::first_non_finite) {
+        if let Some((entry, value)) = imatrix.as_ref().and_then(Imatrix::first_non_finite) {
             return Err(ModelError::ImatrixNonFinite {
                 entry: entry.to_string(),
                 value,
@@ -246,44 +246,37 @@ impl<'m> ModelQuantizer<'m> {
         let copy_file_type = copy_file_type(&meta, &all)?;
         let shards = model.shards();
         let mut remap = LayerRemap::new(&prune_layers);
-        let mut sources = Vec::with_capacity(all.len());
-        let mut names = Vec::with_capacity(all.len());
+        let mut kept: Vec<(Source<'m>, String)> = Vec::with_capacity(all.len());
         for &(shard, info) in &all {
             let Some(name) = remap.remap(info.name()) else {
                 continue;
             };
             let file = &shards[shard];
             let data = file.tensor_data(info).map_err(|e| e.in_file(file.path()))?;
-            sources.push(Source {
+            let original_name = info.name().to_string();
+            let source = Source {
                 shard,
                 info,
                 data,
-                original_name: info.name().to_string(),
-            });
-            names.push(name);
+                original_name,
+            };
+            kept.push((source, name));
         }
-        let mut order: Vec<usize> = (0..sources.len()).collect();
         if keep_split {
-            order.sort_by_key(|&i| (sources[i].shard, sources[i].info.offset()));
+            kept.sort_by_key(|(s, _)| (s.shard, s.info.offset()));
         }
-        let mut sorted = Vec::with_capacity(order.len());
-        let mut sources: Vec<Option<Source<'m>>> = sources.into_iter().map(Some).collect();
-        desc.tensors = order
+        let (sources, names): (Vec<Source<'m>>, Vec<String>) = kept.into_iter().unzip();
+        desc.tensors = sources
             .iter()
-            .map(|&i| {
-                let s = sources[i].take().expect("each index once");
-                let t = TensorDesc::new(names[i].clone(), s.info.dims(), s.info.ggml_type());
-                sorted.push(s);
-                t
-            })
+            .zip(names)
+            .map(|(s, name)| TensorDesc::new(name, s.info.dims(), s.info.ggml_type()))
             .collect();
-        let sources = sorted;
 
         let plan = plan(&desc, &plan_opts)?;
         let imatrix_keys = check_tensors(
             &plan,
             &sources,
-            imatrix.as_deref(),
+            imatrix.as_ref(),
             allow_requantize,
             &desc.tensors,
         )?;
@@ -308,7 +301,7 @@ impl<'m> ModelQuantizer<'m> {
             kvs.remove(key);
         }
         let mut overrides = kv_overrides;
-        if let Some(m) = imatrix.as_deref() {
+        if let Some(m) = imatrix.as_ref() {
             overrides.extend(imatrix_overrides(m));
         }
         for o in &overrides {
@@ -539,8 +532,9 @@ impl<'m> ModelQuantizer<'m> {
         let mut q_buf: Vec<u8> = Vec::new();
         let qopts = QuantizeOptions {
             pool: Some(&self.pool),
+            backend: None,
         };
-        let weights: Option<&[f32]> = match (&self.imatrix_keys[i], self.imatrix.as_deref()) {
+        let weights: Option<&[f32]> = match (&self.imatrix_keys[i], self.imatrix.as_ref()) {
             (Some(k), Some(m)) => m.entries.get(k).map(Vec::as_slice),
             _ => None,
         };

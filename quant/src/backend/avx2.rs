@@ -1,0 +1,100 @@
+//! The AVX2 backend: the lane kernels of [`super::lanes`] compiled with
+//! `#[target_feature(enable = "avx2")]`, so that each eight-lane loop becomes one 256-bit
+//! instruction. No `fma` feature: the reference multiplies and adds separately.
+#![allow(unsafe_code)]
+
+use ggufpack_gguf::GgmlType;
+
+use super::lanes;
+use crate::formats::{q2_k, q3_k, q4_k, q5_k, q6_k};
+use crate::table::{cast_mut, QuantizeFn};
+
+#[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+mod kernels {
+    use super::*;
+
+    #[target_feature(enable = "avx2")]
+    pub(super) fn q2_k_row(x: &[f32], y: &mut [u8], imatrix: Option<&[f32]>) {
+        match imatrix {
+            None => q2_k::quantize_row_ref_with(x, cast_mut(y), lanes::search_q2_k),
+            Some(qw) => q2_k::quantize_row(x, cast_mut(y), Some(qw)),
+        }
+    }
+
+    #[target_feature(enable = "avx2")]
+    pub(super) fn q3_k_row(x: &[f32], y: &mut [u8], imatrix: Option<&[f32]>) {
+        match imatrix {
+            None => q3_k::quantize_row_ref_with(x, cast_mut(y), lanes::search_q3_k),
+            Some(qw) => q3_k::quantize_row(x, cast_mut(y), Some(qw)),
+        }
+    }
+
+    #[target_feature(enable = "avx2")]
+    pub(super) fn q4_k_row(x: &[f32], y: &mut [u8], imatrix: Option<&[f32]>) {
+        match imatrix {
+            None => q4_k::quantize_row_ref_with(x, cast_mut(y), lanes::search_ref_k4),
+            Some(qw) => q4_k::quantize_row_impl_with(x, cast_mut(y), qw, lanes::search_impl_k4),
+        }
+    }
+
+    #[target_feature(enable = "avx2")]
+    pub(super) fn q5_k_row(x: &[f32], y: &mut [u8], imatrix: Option<&[f32]>) {
+        match imatrix {
+            None => q5_k::quantize_row_ref_with(x, cast_mut(y), lanes::search_ref_k4),
+            Some(qw) => q5_k::quantize_row_impl_with(x, cast_mut(y), qw, lanes::search_impl_k4),
+        }
+    }
+
+    #[target_feature(enable = "avx2")]
+    pub(super) fn q6_k_row(x: &[f32], y: &mut [u8], imatrix: Option<&[f32]>) {
+        q6_k::quantize_row_with(x, cast_mut(y), imatrix, lanes::search_q6_k);
+    }
+}
+
+/// Safe entry points. Each is handed out by [`quantize_fn`] only after AVX2 was detected.
+#[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+mod entry {
+    use super::kernels;
+
+    pub(super) fn q2_k(x: &[f32], y: &mut [u8], imatrix: Option<&[f32]>) {
+        // SAFETY: `quantize_fn` returns this function only when the CPU supports AVX2.
+        unsafe { kernels::q2_k_row(x, y, imatrix) }
+    }
+
+    pub(super) fn q3_k(x: &[f32], y: &mut [u8], imatrix: Option<&[f32]>) {
+        // SAFETY: as above, AVX2 was detected before this function was handed out.
+        unsafe { kernels::q3_k_row(x, y, imatrix) }
+    }
+
+    pub(super) fn q4_k(x: &[f32], y: &mut [u8], imatrix: Option<&[f32]>) {
+        // SAFETY: as above, AVX2 was detected before this function was handed out.
+        unsafe { kernels::q4_k_row(x, y, imatrix) }
+    }
+
+    pub(super) fn q5_k(x: &[f32], y: &mut [u8], imatrix: Option<&[f32]>) {
+        // SAFETY: as above, AVX2 was detected before this function was handed out.
+        unsafe { kernels::q5_k_row(x, y, imatrix) }
+    }
+
+    pub(super) fn q6_k(x: &[f32], y: &mut [u8], imatrix: Option<&[f32]>) {
+        // SAFETY: as above, AVX2 was detected before this function was handed out.
+        unsafe { kernels::q6_k_row(x, y, imatrix) }
+    }
+}
+
+/// The AVX2 row quantizer of `ty`, if the CPU has AVX2 and this backend has one for `ty`.
+pub(super) fn quantize_fn(ty: GgmlType) -> Option<QuantizeFn> {
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+    if super::Backend::avx2().is_some() {
+        return match ty {
+            GgmlType::Q2_K => Some(entry::q2_k),
+            GgmlType::Q3_K => Some(entry::q3_k),
+            GgmlType::Q4_K => Some(entry::q4_k),
+            GgmlType::Q5_K => Some(entry::q5_k),
+            GgmlType::Q6_K => Some(entry::q6_k),
+            _ => None,
+        };
+    }
+    let _ = ty;
+    None
+}
