@@ -95,13 +95,18 @@ fn check_finite(ty: GgmlType, src: &[f32]) -> Result<()> {
     if !ty.is_quantized() {
         return Ok(()); // float types represent NaN and infinities
     }
-    match src.iter().position(|v| !v.is_finite()) {
-        Some(index) => Err(QuantError::NonFinite {
-            index,
-            value: src[index],
-        }),
-        None => Ok(()),
+    // a branch-free pass per piece (vectorizes); the position only when something is wrong
+    let all_finite = src
+        .chunks(4096)
+        .all(|c| c.iter().fold(true, |ok, v| ok & v.is_finite()));
+    if all_finite {
+        return Ok(());
     }
+    let index = src.iter().position(|v| !v.is_finite()).unwrap_or(0);
+    Err(QuantError::NonFinite {
+        index,
+        value: src[index],
+    })
 }
 
 /// Bytes needed to store `n` elements of `ty` (`n` a multiple of the block size).
@@ -210,10 +215,17 @@ pub fn quantize_row_ref(ty: GgmlType, src: &[f32], dst: &mut [u8]) -> Result<()>
 
 /// Dequantizes `src` (whole blocks of `ty`) into `dst`, as ggml's `to_float`.
 pub fn dequantize(ty: GgmlType, src: &[u8], dst: &mut [f32]) -> Result<()> {
-    let f = ops(ty).dequantize.ok_or(QuantError::NotSupported {
-        ty,
-        op: "dequantize",
-    })?;
+    dequantize_with(Backend::active(), ty, src, dst)
+}
+
+/// [`dequantize`] on a given backend (the same floats whatever the backend).
+pub fn dequantize_with(backend: Backend, ty: GgmlType, src: &[u8], dst: &mut [f32]) -> Result<()> {
+    let f = backend::dequantize_fn(ty, backend)
+        .or(ops(ty).dequantize)
+        .ok_or(QuantError::NotSupported {
+            ty,
+            op: "dequantize",
+        })?;
     check_len("input", block_len(ty, dst.len())?, src.len(), "bytes")?;
     f(src, dst);
     Ok(())

@@ -788,6 +788,45 @@ pub fn quantize_row_iq4_nl_impl(
     }
 }
 
+/// The importance-weighted block search of Q4_0 / Q5_0 on up to eight blocks of 32:
+/// `make_qx_quants(nmax, block, rmse_type 1, weights)` per block, scales into `d`.
+pub(crate) type QxBlocks = fn(i32, &[f32], &[f32], &mut [i8], &mut [f32]);
+
+/// The scalar [`QxBlocks`].
+pub(crate) fn qx_blocks(nmax: i32, x: &[f32], w: &[f32], l: &mut [i8], d: &mut [f32]) {
+    let blocks = x
+        .chunks_exact(32)
+        .zip(w.chunks_exact(32))
+        .zip(l.chunks_exact_mut(32));
+    for (((xb, wb), lb), db) in blocks.zip(d.iter_mut()) {
+        *db = make_qx_quants(nmax, xb, lb, 1, Some(wb));
+    }
+}
+
+/// The importance-weighted block search of Q4_1 / Q5_1 on up to eight blocks of 32:
+/// `make_qkx3_quants(nmax, block, weights, -0.9, 0.05, 36)` per block, scales into `d` and
+/// negated minimums into `min`.
+pub(crate) type Qkx3Blocks = fn(i32, &[f32], &[f32], &mut [u8], &mut [f32], &mut [f32]);
+
+/// The scalar [`Qkx3Blocks`].
+pub(crate) fn qkx3_blocks(
+    nmax: i32,
+    x: &[f32],
+    w: &[f32],
+    l: &mut [u8],
+    d: &mut [f32],
+    min: &mut [f32],
+) {
+    let mut laux = [0u8; 32];
+    let blocks = x
+        .chunks_exact(32)
+        .zip(w.chunks_exact(32))
+        .zip(l.chunks_exact_mut(32));
+    for ((((xb, wb), lb), db), mb) in blocks.zip(d.iter_mut()).zip(min.iter_mut()) {
+        *db = make_qkx3_quants(nmax, xb, Some(wb), lb, mb, &mut laux, -0.9, 0.05, 36, false);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -6,12 +6,59 @@
 use ggufpack_gguf::GgmlType;
 
 use super::lanes;
-use crate::formats::{q2_k, q3_k, q4_k, q5_k, q6_k};
+use crate::formats::{q2_k, q3_k, q4_0, q4_1, q4_k, q5_0, q5_1, q5_k, q6_k, q8_0};
+use crate::table::DequantizeFn;
 use crate::table::{cast_mut, QuantizeFn};
 
 #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
 mod kernels {
     use super::*;
+
+    #[target_feature(enable = "avx2")]
+    pub(super) fn q8_0_row(x: &[f32], y: &mut [u8], imatrix: Option<&[f32]>) {
+        // ggml's quantize_q8_0 ignores importance weights
+        let _ = imatrix;
+        q8_0::quantize_row_ref(x, cast_mut(y));
+    }
+
+    #[target_feature(enable = "avx2")]
+    pub(super) fn f16_to_f32_row(x: &[u8], y: &mut [f32]) {
+        for (h, o) in x.chunks_exact(2).zip(y.iter_mut()) {
+            *o = lanes::f16_to_f32(u16::from_le_bytes([h[0], h[1]]));
+        }
+    }
+
+    #[target_feature(enable = "avx2")]
+    pub(super) fn q4_0_row(x: &[f32], y: &mut [u8], imatrix: Option<&[f32]>) {
+        match imatrix {
+            None => q4_0::quantize_row_ref(x, cast_mut(y)),
+            Some(qw) => q4_0::quantize_row_impl_with(x, cast_mut(y), qw, lanes::qx_blocks),
+        }
+    }
+
+    #[target_feature(enable = "avx2")]
+    pub(super) fn q5_0_row(x: &[f32], y: &mut [u8], imatrix: Option<&[f32]>) {
+        match imatrix {
+            None => q5_0::quantize_row_ref(x, cast_mut(y)),
+            Some(qw) => q5_0::quantize_row_impl_with(x, cast_mut(y), qw, lanes::qx_blocks),
+        }
+    }
+
+    #[target_feature(enable = "avx2")]
+    pub(super) fn q4_1_row(x: &[f32], y: &mut [u8], imatrix: Option<&[f32]>) {
+        match imatrix {
+            None => q4_1::quantize_row_ref(x, cast_mut(y)),
+            Some(qw) => q4_1::quantize_row_impl_with(x, cast_mut(y), qw, lanes::qkx3_blocks),
+        }
+    }
+
+    #[target_feature(enable = "avx2")]
+    pub(super) fn q5_1_row(x: &[f32], y: &mut [u8], imatrix: Option<&[f32]>) {
+        match imatrix {
+            None => q5_1::quantize_row_ref(x, cast_mut(y)),
+            Some(qw) => q5_1::quantize_row_impl_with(x, cast_mut(y), qw, lanes::qkx3_blocks),
+        }
+    }
 
     #[target_feature(enable = "avx2")]
     pub(super) fn q2_k_row(x: &[f32], y: &mut [u8], imatrix: Option<&[f32]>) {
@@ -56,8 +103,38 @@ mod kernels {
 mod entry {
     use super::kernels;
 
-    pub(super) fn q2_k(x: &[f32], y: &mut [u8], imatrix: Option<&[f32]>) {
+    pub(super) fn q8_0(x: &[f32], y: &mut [u8], imatrix: Option<&[f32]>) {
         // SAFETY: `quantize_fn` returns this function only when the CPU supports AVX2.
+        unsafe { kernels::q8_0_row(x, y, imatrix) }
+    }
+
+    pub(super) fn f16_to_f32(x: &[u8], y: &mut [f32]) {
+        // SAFETY: `dequantize_fn` returns this function only when the CPU supports AVX2.
+        unsafe { kernels::f16_to_f32_row(x, y) }
+    }
+
+    pub(super) fn q4_0(x: &[f32], y: &mut [u8], imatrix: Option<&[f32]>) {
+        // SAFETY: as above, AVX2 was detected before this function was handed out.
+        unsafe { kernels::q4_0_row(x, y, imatrix) }
+    }
+
+    pub(super) fn q4_1(x: &[f32], y: &mut [u8], imatrix: Option<&[f32]>) {
+        // SAFETY: as above, AVX2 was detected before this function was handed out.
+        unsafe { kernels::q4_1_row(x, y, imatrix) }
+    }
+
+    pub(super) fn q5_0(x: &[f32], y: &mut [u8], imatrix: Option<&[f32]>) {
+        // SAFETY: as above, AVX2 was detected before this function was handed out.
+        unsafe { kernels::q5_0_row(x, y, imatrix) }
+    }
+
+    pub(super) fn q5_1(x: &[f32], y: &mut [u8], imatrix: Option<&[f32]>) {
+        // SAFETY: as above, AVX2 was detected before this function was handed out.
+        unsafe { kernels::q5_1_row(x, y, imatrix) }
+    }
+
+    pub(super) fn q2_k(x: &[f32], y: &mut [u8], imatrix: Option<&[f32]>) {
+        // SAFETY: as above, AVX2 was detected before this function was handed out.
         unsafe { kernels::q2_k_row(x, y, imatrix) }
     }
 
@@ -87,11 +164,29 @@ pub(super) fn quantize_fn(ty: GgmlType) -> Option<QuantizeFn> {
     #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
     if super::Backend::avx2().is_some() {
         return match ty {
+            GgmlType::Q8_0 => Some(entry::q8_0),
+            GgmlType::Q4_0 => Some(entry::q4_0),
+            GgmlType::Q4_1 => Some(entry::q4_1),
+            GgmlType::Q5_0 => Some(entry::q5_0),
+            GgmlType::Q5_1 => Some(entry::q5_1),
             GgmlType::Q2_K => Some(entry::q2_k),
             GgmlType::Q3_K => Some(entry::q3_k),
             GgmlType::Q4_K => Some(entry::q4_k),
             GgmlType::Q5_K => Some(entry::q5_k),
             GgmlType::Q6_K => Some(entry::q6_k),
+            _ => None,
+        };
+    }
+    let _ = ty;
+    None
+}
+
+/// The AVX2 dequantizer of `ty`, if the CPU has AVX2 and this backend has one for `ty`.
+pub(super) fn dequantize_fn(ty: GgmlType) -> Option<DequantizeFn> {
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+    if super::Backend::avx2().is_some() {
+        return match ty {
+            GgmlType::F16 => Some(entry::f16_to_f32),
             _ => None,
         };
     }

@@ -200,6 +200,32 @@ pub(crate) fn make_qkx2_quants<const N: usize>(
     scale
 }
 
+/// One trial scale of `make_qx_quants`: the levels for `iscale` into `li` and the sums
+/// `Σ w·x·l`, `Σ w·l²`.
+#[inline(always)]
+fn qx_sums<const N: usize>(
+    nmax: i32,
+    x: &[F; N],
+    w: &[F; N],
+    iscale: &F,
+    li: &mut [I; N],
+) -> (F, F) {
+    let (mut sumlx, mut suml2) = (splat(0.0), splat(0.0));
+    for i in 0..N {
+        let mut t = [0f32; L];
+        for j in 0..L {
+            t[j] = iscale[j] * x[i][j];
+        }
+        li[i] = clamp(nearest(t), -nmax, nmax - 1);
+        let lf = to_f(li[i]);
+        for j in 0..L {
+            sumlx[j] += w[i][j] * x[i][j] * lf[j];
+            suml2[j] += w[i][j] * lf[j] * lf[j];
+        }
+    }
+    (sumlx, suml2)
+}
+
 /// `make_qx_quants` with `rmse_type` 1 (weights `x²`, or `qw` when given) on eight
 /// sub-blocks of `N` elements. Writes the levels (offset by `nmax`) to `l`; returns the scales.
 #[inline(always)]
@@ -229,28 +255,12 @@ pub(crate) fn make_qx_quants_rmse1<const N: usize>(
             };
         }
     }
-    let sums = |iscale: &F, li: &mut [I; N]| {
-        let (mut sumlx, mut suml2) = (splat(0.0), splat(0.0));
-        for i in 0..N {
-            let mut t = [0f32; L];
-            for j in 0..L {
-                t[j] = iscale[j] * x[i][j];
-            }
-            li[i] = clamp(nearest(t), -nmax, nmax - 1);
-            let lf = to_f(li[i]);
-            for j in 0..L {
-                sumlx[j] += w[i][j] * x[i][j] * lf[j];
-                suml2[j] += w[i][j] * lf[j] * lf[j];
-            }
-        }
-        (sumlx, suml2)
-    };
     let mut iscale = [0f32; L];
     for j in 0..L {
         iscale[j] = (-nmax) as f32 / max[j];
     }
     let mut best_l = [[0i32; L]; N];
-    let (sumlx, suml2) = sums(&iscale, &mut best_l);
+    let (sumlx, suml2) = qx_sums(nmax, x, &w, &iscale, &mut best_l);
     let mut scale = [0f32; L];
     let mut best = [0f32; L];
     for j in 0..L {
@@ -269,7 +279,7 @@ pub(crate) fn make_qx_quants_rmse1<const N: usize>(
         for j in 0..L {
             iscale[j] = -(nmax as f32 + 0.1 * is as f32) / max[j];
         }
-        let (sumlx, suml2) = sums(&iscale, &mut li);
+        let (sumlx, suml2) = qx_sums(nmax, x, &w, &iscale, &mut li);
         let mut better = [false; L];
         for j in 0..L {
             better[j] = suml2[j] > 0.0 && sumlx[j] * sumlx[j] > best[j] * suml2[j];
@@ -537,4 +547,74 @@ pub(crate) fn search_q3_k(xb: &[f32], l: &mut [i8; 256], scales: &mut [f32; 16])
             }
         }
     }
+}
+
+/// Bit-identical [`crate::numerics::qx_blocks`] (the importance-weighted search of Q4_0 and
+/// Q5_0): eight blocks of 32 together; a shorter tail goes to the scalar version.
+#[inline(always)]
+pub(crate) fn qx_blocks(nmax: i32, x: &[f32], w: &[f32], l: &mut [i8], d: &mut [f32]) {
+    if d.len() != L {
+        return crate::numerics::qx_blocks(nmax, x, w, l, d);
+    }
+    let xt = transpose_in::<32>(x);
+    let wt = transpose_in::<32>(w);
+    let mut lv = [[0i32; L]; 32];
+    d.copy_from_slice(&make_qx_quants_rmse1(nmax, &xt, Some(&wt), &mut lv));
+    for j in 0..L {
+        for i in 0..32 {
+            l[32 * j + i] = lv[i][j] as i8;
+        }
+    }
+}
+
+/// Bit-identical [`crate::numerics::qkx3_blocks`] (the importance-weighted search of Q4_1 and
+/// Q5_1): eight blocks of 32 together; a shorter tail goes to the scalar version.
+#[inline(always)]
+pub(crate) fn qkx3_blocks(
+    nmax: i32,
+    x: &[f32],
+    w: &[f32],
+    l: &mut [u8],
+    d: &mut [f32],
+    min: &mut [f32],
+) {
+    if d.len() != L {
+        return crate::numerics::qkx3_blocks(nmax, x, w, l, d, min);
+    }
+    let xt = transpose_in::<32>(x);
+    let wt = transpose_in::<32>(w);
+    let mut lv = [[0i32; L]; 32];
+    let mut mn = [0f32; L];
+    let s = make_qkx2_quants(
+        nmax, &xt, &wt, &mut lv, &mut mn, -0.9, 0.05, 36, false, true,
+    );
+    d.copy_from_slice(&s);
+    min.copy_from_slice(&mn);
+    for j in 0..L {
+        for i in 0..32 {
+            l[32 * j + i] = lv[i][j] as u8;
+        }
+    }
+}
+
+/// IEEE binary16 → f32, as [`crate::half::f16_to_f32`] (the same bits for every input, NaN
+/// payloads included) but without branches, so a loop of it vectorizes.
+#[inline(always)]
+pub(crate) fn f16_to_f32(h: u16) -> f32 {
+    let h = u32::from(h);
+    let sign = (h & 0x8000) << 16;
+    let exp = (h >> 10) & 0x1F;
+    let mant = h & 0x3FF;
+    let normal = sign | ((exp + 112) << 23) | (mant << 13);
+    let inf_nan = sign | 0x7F80_0000 | (mant << 13);
+    // subnormals and zeros: m · 2^-24, then the sign
+    let sub = (mant as f32 * f32::from_bits(0x3380_0000)).to_bits() | sign;
+    let bits = if exp == 0 {
+        sub
+    } else if exp == 0x1F {
+        inf_nan
+    } else {
+        normal
+    };
+    f32::from_bits(bits)
 }

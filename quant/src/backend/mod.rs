@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 
 use ggufpack_gguf::GgmlType;
 
-use crate::table::QuantizeFn;
+use crate::table::{DequantizeFn, QuantizeFn};
 
 /// A compute backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -76,5 +76,13 @@ pub(crate) fn quantize_fn(ty: GgmlType, backend: Backend) -> Option<QuantizeFn> 
     match backend {
         Backend::Scalar => None,
         Backend::Avx2 => avx2::quantize_fn(ty),
+    }
+}
+
+/// The dequantizer `backend` has for `ty`, when it has its own.
+pub(crate) fn dequantize_fn(ty: GgmlType, backend: Backend) -> Option<DequantizeFn> {
+    match backend {
+        Backend::Scalar => None,
+        Backend::Avx2 => avx2::dequantize_fn(ty),
     }
 }

@@ -7,7 +7,7 @@ use ggufpack_gguf::GgmlType;
 
 use super::q8_0::BlockQ8_0;
 use crate::block::{Block, F16};
-use crate::numerics::{c_float_to_int, make_qx_quants};
+use crate::numerics::{c_float_to_int, qx_blocks, QxBlocks};
 use crate::table::{cast, cast_mut, FormatOps};
 
 /// Elements per block (`QK5_0`).
@@ -32,6 +32,7 @@ impl Block for BlockQ5_0 {
 }
 
 /// Packs 32 levels (`0..32`) into `qs` and `qh` as ggml does.
+#[inline(always)]
 fn pack(l0: impl Fn(usize) -> u8, yb: &mut BlockQ5_0) {
     let mut qh = 0u32;
     for j in 0..QK5_0 / 2 {
@@ -46,6 +47,8 @@ fn pack(l0: impl Fn(usize) -> u8, yb: &mut BlockQ5_0) {
 
 /// ggml's `quantize_row_q5_0_ref`: the value of largest magnitude maps to level -16
 /// (`d = max / -16`), the others round half up (`(int8_t)(x / d + 16.5)`, capped at 31).
+// inlined into each backend, so the AVX2 one compiles it with 256-bit vectors
+#[inline(always)]
 pub fn quantize_row_ref(x: &[f32], y: &mut [BlockQ5_0]) {
     for (xb, yb) in x.chunks_exact(QK5_0).zip(y.iter_mut()) {
         let mut amax = 0f32;
@@ -70,28 +73,39 @@ pub fn quantize_row_ref(x: &[f32], y: &mut [BlockQ5_0]) {
 /// them, per block `make_qx_quants(16, …, rmse_type 1)` weighted by
 /// `imatrix[j] * sqrt(sigma2 + x[j]^2)`, `sigma2` the row's mean square.
 pub fn quantize_row(x: &[f32], y: &mut [BlockQ5_0], imatrix: Option<&[f32]>) {
-    let Some(qw) = imatrix else {
-        quantize_row_ref(x, y);
-        return;
-    };
+    match imatrix {
+        None => quantize_row_ref(x, y),
+        Some(qw) => quantize_row_impl_with(x, y, qw, qx_blocks),
+    }
+}
+
+/// The importance-weighted path (ggml's `quantize_row_q5_0_impl`): weights
+/// `qw[j] * sqrt(sigma2 + x[j]^2)`, `sigma2` the row's mean square, and the block search given
+/// (run on eight blocks at a time; inlined into each backend).
+#[inline(always)]
+pub(crate) fn quantize_row_impl_with(x: &[f32], y: &mut [BlockQ5_0], qw: &[f32], search: QxBlocks) {
     let mut sum_x2 = 0f32;
     for &v in x {
         sum_x2 += v * v;
     }
     let sigma2 = sum_x2 / x.len() as f32;
-    let mut weight = [0f32; QK5_0];
-    let mut l = [0i8; QK5_0];
-    for ((xb, qwb), yb) in x
-        .chunks_exact(QK5_0)
-        .zip(qw.chunks_exact(QK5_0))
-        .zip(y.iter_mut())
+    let mut weight = [0f32; 8 * QK5_0];
+    let mut l = [0i8; 8 * QK5_0];
+    let mut d = [0f32; 8];
+    for ((xc, qwc), yc) in x
+        .chunks(8 * QK5_0)
+        .zip(qw.chunks(8 * QK5_0))
+        .zip(y.chunks_mut(8))
     {
-        for ((w, &q), &v) in weight.iter_mut().zip(qwb).zip(xb) {
+        let (w, lc) = (&mut weight[..xc.len()], &mut l[..xc.len()]);
+        for ((w, &q), &v) in w.iter_mut().zip(qwc).zip(xc) {
             *w = q * (sigma2 + v * v).sqrt();
         }
-        let d = make_qx_quants(16, xb, &mut l, 1, Some(&weight));
-        yb.d = F16::from_f32(d);
-        pack(|j| l[j] as u8, yb);
+        search(16, xc, w, lc, &mut d[..yc.len()]);
+        for ((yb, lb), &db) in yc.iter_mut().zip(lc.chunks_exact(QK5_0)).zip(&d) {
+            yb.d = F16::from_f32(db);
+            pack(|j| lb[j] as u8, yb);
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use ggufpack_gguf::GgmlType;
 
 use super::q8_1::BlockQ8_1;
 use crate::block::{Block, F16};
-use crate::numerics::{c_float_to_int, make_qkx3_quants};
+use crate::numerics::{c_float_to_int, qkx3_blocks, Qkx3Blocks};
 use crate::table::{cast, cast_mut, FormatOps};
 
 /// Elements per block (`QK5_1`).
@@ -34,6 +34,7 @@ impl Block for BlockQ5_1 {
 }
 
 /// Packs 32 levels (`0..32`; higher bits are dropped as in ggml) into `qs` and `qh`.
+#[inline(always)]
 fn pack(level: impl Fn(usize) -> u8, yb: &mut BlockQ5_1) {
     let mut qh = 0u32;
     for j in 0..QK5_1 / 2 {
@@ -48,6 +49,8 @@ fn pack(level: impl Fn(usize) -> u8, yb: &mut BlockQ5_1) {
 
 /// ggml's `quantize_row_q5_1_ref`: `d = (max - min) / 31`, `m = min`, quants
 /// `(uint8_t)((x - min) / d + 0.5)` (no cap: a 32 keeps only its low five bits).
+// inlined into each backend, so the AVX2 one compiles it with 256-bit vectors
+#[inline(always)]
 pub fn quantize_row_ref(x: &[f32], y: &mut [BlockQ5_1]) {
     for (xb, yb) in x.chunks_exact(QK5_1).zip(y.iter_mut()) {
         let mut min = f32::MAX;
@@ -72,42 +75,47 @@ pub fn quantize_row_ref(x: &[f32], y: &mut [BlockQ5_1]) {
 /// them, per block `make_qkx3_quants(31, …, -0.9, 0.05, 36)` weighted by
 /// `imatrix[j] * sqrt(sigma2 + x[j]^2)`, `sigma2` the row's mean square.
 pub fn quantize_row(x: &[f32], y: &mut [BlockQ5_1], imatrix: Option<&[f32]>) {
-    let Some(qw) = imatrix else {
-        quantize_row_ref(x, y);
-        return;
-    };
+    match imatrix {
+        None => quantize_row_ref(x, y),
+        Some(qw) => quantize_row_impl_with(x, y, qw, qkx3_blocks),
+    }
+}
+
+/// The importance-weighted path (ggml's `quantize_row_q5_1_impl`): weights
+/// `qw[j] * sqrt(sigma2 + x[j]^2)`, `sigma2` the row's mean square, and the block search given
+/// (run on eight blocks at a time; inlined into each backend).
+#[inline(always)]
+pub(crate) fn quantize_row_impl_with(
+    x: &[f32],
+    y: &mut [BlockQ5_1],
+    qw: &[f32],
+    search: Qkx3Blocks,
+) {
     let mut sum_x2 = 0f32;
     for &v in x {
         sum_x2 += v * v;
     }
     let sigma2 = sum_x2 / x.len() as f32;
-    let mut weight = [0f32; QK5_1];
-    let mut l = [0u8; QK5_1];
-    let mut laux = [0u8; QK5_1];
-    for ((xb, qwb), yb) in x
-        .chunks_exact(QK5_1)
-        .zip(qw.chunks_exact(QK5_1))
-        .zip(y.iter_mut())
+    let mut weight = [0f32; 8 * QK5_1];
+    let mut l = [0u8; 8 * QK5_1];
+    let mut d = [0f32; 8];
+    let mut min = [0f32; 8];
+    for ((xc, qwc), yc) in x
+        .chunks(8 * QK5_1)
+        .zip(qw.chunks(8 * QK5_1))
+        .zip(y.chunks_mut(8))
     {
-        for ((w, &q), &v) in weight.iter_mut().zip(qwb).zip(xb) {
+        let (w, lc) = (&mut weight[..xc.len()], &mut l[..xc.len()]);
+        for ((w, &q), &v) in w.iter_mut().zip(qwc).zip(xc) {
             *w = q * (sigma2 + v * v).sqrt();
         }
-        let mut min = 0f32;
-        let d = make_qkx3_quants(
-            31,
-            xb,
-            Some(&weight),
-            &mut l,
-            &mut min,
-            &mut laux,
-            -0.9,
-            0.05,
-            36,
-            false,
-        );
-        yb.d = F16::from_f32(d);
-        yb.m = F16::from_f32(-min);
-        pack(|j| l[j], yb);
+        let k = yc.len();
+        search(31, xc, w, lc, &mut d[..k], &mut min[..k]);
+        for (((yb, lb), &db), &mb) in yc.iter_mut().zip(lc.chunks_exact(QK5_1)).zip(&d).zip(&min) {
+            yb.d = F16::from_f32(db);
+            yb.m = F16::from_f32(-mb);
+            pack(|j| lb[j], yb);
+        }
     }
 }
 

@@ -29,6 +29,8 @@ impl Block for BlockQ8_0 {
 
 /// ggml's `quantize_row_q8_0_ref` (also the activation quantizer): `d = amax / 127`, quants
 /// `roundf(x / d)` (half away from zero).
+// inlined into each backend, so the AVX2 one compiles it with 256-bit vectors
+#[inline(always)]
 pub fn quantize_row_ref(x: &[f32], y: &mut [BlockQ8_0]) {
     for (xb, yb) in x.chunks_exact(QK8_0).zip(y.iter_mut()) {
         let mut amax = 0f32;

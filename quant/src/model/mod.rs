@@ -1,6 +1,12 @@
-//! Whole-model quantization planning, rule for rule as llama.cpp's `llama-quantize`
+//! Whole-model quantization, rule for rule and byte for byte as llama.cpp's `llama-quantize`
 //! (`src/llama-quant.cpp`, `tools/quantize/quantize.cpp`).
 //!
+//! - [`quantize_model`] / [`ModelQuantizer`]: plan, check and write a quantized model
+//!   ([`QuantizeModelOptions`]: file type and plan options, `--allow-requantize`, an
+//!   [`Imatrix`] with `--include-weights` / `--exclude-weights`, [`KvOverride`]s,
+//!   `--keep-split`, `--prune-layers`, threads), streaming row slabs through the worker pool into
+//!   atomically written GGUF files, with a [progress callback](QuantizeProgress).
+//!   [`QuantizeArgs`] parses `llama-quantize`'s command line.
 //! - [`ModelFileType`]: the file types (`general.file_type`, `LLAMA_FTYPE_*`) with their ids,
 //!   names and default ggml types; [`QuantOption`] / [`QUANT_OPTIONS`]: the names
 //!   `llama-quantize` accepts (aliases and `COPY` included).
@@ -11,6 +17,18 @@
 //!   (`--pure`, `--leave-output-tensor`, `--output-tensor-type`, `--token-embedding-type`,
 //!   `--tensor-type`, an importance matrix), with sizes and bits per weight as `--dry-run`
 //!   reports them.
+//!
+//! ```no_run
+//! use ggufpack_quant::model::{quantize_model, ModelFileType, QuantizeModelOptions};
+//!
+//! let mut opts = QuantizeModelOptions::new(ModelFileType::Q4_K_M);
+//! opts.threads = 2;
+//! let report = quantize_model("model-f16.gguf", "model-Q4_K_M.gguf", opts, None)?;
+//! println!("{:.2} bpw in {:?}", report.bpw, report.files);
+//! # Ok::<(), ggufpack_quant::model::ModelError>(())
+//! ```
+//!
+//! The plan alone (a dry run):
 //!
 //! ```no_run
 //! use ggufpack_gguf::GgufFile;

@@ -1,5 +1,22 @@
 //! The whole-model quantizer: a [plan](super::plan()) executed as `llama-quantize` executes it
 //! (`llama_model_quantize_impl`), streaming tensor by tensor into GGUF files written atomically.
+//!
+//! The output is the reference's, byte for byte: the input's keys in order, then
+//! `general.quantization_version` and `general.file_type` moved to the end, split keys removed,
+//! overrides (the user's, then `quantize.imatrix.*`) appended, tensors in the loader's order (or
+//! shard order with `--keep-split`), each padded to 32 bytes, the last one too.
+//!
+//! Deliberate differences, all on inputs where the reference misbehaves:
+//! - every check that can fail runs before the first byte is written (the reference stops in
+//!   the middle and leaves a partial file); a failure while writing leaves no file at all;
+//! - an input with a `general.alignment` key is laid out with that alignment (the reference
+//!   copies the key but pads to 32, so its file contradicts itself);
+//! - `--override-kv` changes the output metadata only; the reference's loader also feeds the
+//!   overrides to the hyperparameters its rules read;
+//! - quantized output is not re-validated (`ggml_validate_row_data`): inputs with NaN or
+//!   infinities are refused up front instead, but a finite value too large for an F16 scale
+//!   (beyond ±65504 × the format's level range) gives an infinite scale where the reference
+//!   stops with "quantized data validation failed".
 
 use std::cell::Cell;
 use std::io::{self, BufWriter, Write};
