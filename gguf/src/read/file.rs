@@ -86,6 +86,39 @@ impl GgufFile {
         &self.gguf
     }
 
+    /// The byte range of `data` within the mapping, if `data` was borrowed from it.
+    fn range_of(&self, data: &[u8]) -> Option<(&Mmap, usize, usize)> {
+        let FileBytes::Mapped(m) = self.gguf.data_bytes() else {
+            return None;
+        };
+        let start = (data.as_ptr() as usize).checked_sub(m.as_ptr() as usize)?;
+        let end = start.checked_add(data.len())?;
+        (end <= m.len()).then_some((m, start, end - start))
+    }
+
+    /// Asks the kernel to read `data` (a slice borrowed from this file, such as a tensor's
+    /// bytes) ahead. A hint: errors and foreign slices are ignored.
+    pub fn prefetch(&self, data: &[u8]) {
+        if let Some((m, start, len)) = self.range_of(data) {
+            let _ = m.advise_range(memmap2::Advice::WillNeed, start, len);
+        }
+    }
+
+    /// Tells the kernel that `data` (a slice borrowed from this file) will not be read again
+    /// soon, so its pages stop counting toward this process's memory, as llama.cpp unmaps each
+    /// weight once it is written. A hint: errors and foreign slices are ignored, and reading
+    /// the bytes again stays correct (they come back from the file).
+    pub fn release(&self, data: &[u8]) {
+        if let Some((m, start, len)) = self.range_of(data) {
+            // SAFETY: the mapping is read-only and private (`Mmap::map`); after MADV_DONTNEED the
+            // kernel serves later reads of these pages from the file again, so every outstanding
+            // `&[u8]` into the range keeps reading the same bytes (with the caveat, documented
+            // at `open`, that the file must not be modified while it is mapped).
+            let _ =
+                unsafe { m.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, len) };
+        }
+    }
+
     /// Attaches this file's path to an error.
     pub(crate) fn err(&self, e: Error) -> Error {
         e.in_file(&self.path)

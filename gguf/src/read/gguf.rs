@@ -37,6 +37,11 @@ impl<B: AsRef<[u8]>> Gguf<B> {
         Ok(Gguf { data, header })
     }
 
+    /// The backing storage (for the memory map's advice calls).
+    pub(crate) fn data_bytes(&self) -> &B {
+        &self.data
+    }
+
     pub(crate) fn from_parts(data: B, header: Header) -> Self {
         Gguf { data, header }
     }

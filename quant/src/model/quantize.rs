@@ -507,6 +507,8 @@ impl<'m> ModelQuantizer<'m> {
                     })
                 };
                 bytes_done.set(bytes_done.get() + s.data.len() as u64);
+                // done with these input pages (llama.cpp unmaps each weight the same way)
+                self.model.shards()[s.shard].release(s.data);
                 r.map_err(|e| {
                     let msg = e.to_string();
                     if let Ok(mut f) = failure.lock() {
@@ -587,6 +589,7 @@ impl<'m> ModelQuantizer<'m> {
                 source,
             })?;
             row += rows;
+            self.model.shards()[s.shard].release(src);
             report((row * in_row) as u64);
         }
         Ok(())
