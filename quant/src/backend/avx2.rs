@@ -6,7 +6,7 @@
 use ggufpack_gguf::GgmlType;
 
 use super::lanes;
-use crate::formats::{q2_k, q3_k, q4_0, q4_1, q4_k, q5_0, q5_1, q5_k, q6_k, q8_0};
+use crate::formats::{q2_k, q4_0, q4_1, q4_k, q5_0, q5_1, q5_k, q6_k, q8_0};
 use crate::table::DequantizeFn;
 use crate::table::{cast_mut, QuantizeFn};
 
@@ -65,14 +65,6 @@ mod kernels {
         match imatrix {
             None => q2_k::quantize_row_ref_with(x, cast_mut(y), lanes::search_q2_k),
             Some(qw) => q2_k::quantize_row(x, cast_mut(y), Some(qw)),
-        }
-    }
-
-    #[target_feature(enable = "avx2")]
-    pub(super) fn q3_k_row(x: &[f32], y: &mut [u8], imatrix: Option<&[f32]>) {
-        match imatrix {
-            None => q3_k::quantize_row_ref_with(x, cast_mut(y), lanes::search_q3_k),
-            Some(qw) => q3_k::quantize_row(x, cast_mut(y), Some(qw)),
         }
     }
 
@@ -138,11 +130,6 @@ mod entry {
         unsafe { kernels::q2_k_row(x, y, imatrix) }
     }
 
-    pub(super) fn q3_k(x: &[f32], y: &mut [u8], imatrix: Option<&[f32]>) {
-        // SAFETY: as above, AVX2 was detected before this function was handed out.
-        unsafe { kernels::q3_k_row(x, y, imatrix) }
-    }
-
     pub(super) fn q4_k(x: &[f32], y: &mut [u8], imatrix: Option<&[f32]>) {
         // SAFETY: as above, AVX2 was detected before this function was handed out.
         unsafe { kernels::q4_k_row(x, y, imatrix) }
@@ -170,7 +157,6 @@ pub(super) fn quantize_fn(ty: GgmlType) -> Option<QuantizeFn> {
             GgmlType::Q5_0 => Some(entry::q5_0),
             GgmlType::Q5_1 => Some(entry::q5_1),
             GgmlType::Q2_K => Some(entry::q2_k),
-            GgmlType::Q3_K => Some(entry::q3_k),
             GgmlType::Q4_K => Some(entry::q4_k),
             GgmlType::Q5_K => Some(entry::q5_k),
             GgmlType::Q6_K => Some(entry::q6_k),
