@@ -169,6 +169,8 @@ fn bench(c: &mut Criterion) {
                         quantize_into(ty, black_box(&x), n_per_row, imatrix, &mut q, &opts).unwrap()
                     })
                 });
+                // checked outside the timing loop (a criterion filter may skip it)
+                quantize_into(ty, &x, n_per_row, imatrix, &mut q, &opts).unwrap();
                 match &reference {
                     None => reference = Some(q.clone()),
                     Some(r) => assert_eq!(r, &q, "{ty}: {} differs from scalar", backend.name()),
@@ -192,6 +194,18 @@ fn bench(c: &mut Criterion) {
                         )
                     })
                 });
+                // SAFETY: as above.
+                unsafe {
+                    (ggml.quantize_chunk)(
+                        ty.id() as c_int,
+                        x.as_ptr(),
+                        out.as_mut_ptr().cast(),
+                        0,
+                        16,
+                        n_per_row as i64,
+                        w,
+                    )
+                };
                 assert_eq!(out, q, "{ty}: ggml and ggufpack disagree on this input");
             }
             g.finish();

@@ -44,12 +44,16 @@ pub fn nearest_int(fval: f32) -> i32 {
 /// of `i32` range (Rust's `as` saturates instead). Casts to `int8_t` / `uint8_t` keep the low
 /// byte of this (`c_float_to_int(v) as i8`), which is what the compiled C does for the infinite
 /// or NaN intermediates a denormal block scale produces.
-#[inline]
+#[inline(always)]
 pub fn c_float_to_int(v: f32) -> i32 {
-    if v.is_nan() || !(-2_147_483_648.0..2_147_483_648.0).contains(&v) {
-        i32::MIN
+    // both comparisons are false for NaN; written as a select (no short-circuit branch) so
+    // loops of it compile to `cvttps2dq` and a blend
+    let in_range = (v >= -2_147_483_648.0) & (v < 2_147_483_648.0);
+    let t = v as i32;
+    if in_range {
+        t
     } else {
-        v as i32
+        i32::MIN
     }
 }
 
@@ -827,6 +831,67 @@ pub(crate) fn qkx3_blocks(
     }
 }
 
+/// `max |x|` as ggml's loops compute it (`amax = MAX(amax, fabsf(v))` from 0), in eight
+/// partial maxima so the loop vectorizes; for finite input the order does not change the value.
+#[inline(always)]
+pub(crate) fn abs_max(x: &[f32]) -> f32 {
+    let mut m = [0f32; 8];
+    let mut chunks = x.chunks_exact(8);
+    for c in &mut chunks {
+        for j in 0..8 {
+            let a = c[j].abs();
+            m[j] = if m[j] > a { m[j] } else { a };
+        }
+    }
+    let mut amax = 0f32;
+    for a in chunks.remainder().iter().map(|v| v.abs()).chain(m) {
+        amax = if amax > a { amax } else { a };
+    }
+    amax
+}
+
+/// `(amax, max)` as ggml's `if (amax < fabsf(v)) { amax = fabsf(v); max = v; }` from zeros:
+/// the largest magnitude and the first element that has it (`+0.0` when all are zero).
+#[inline(always)]
+pub(crate) fn first_abs_max(x: &[f32]) -> (f32, f32) {
+    let amax = abs_max(x);
+    if amax == 0.0 {
+        return (0.0, 0.0);
+    }
+    let max = x.iter().copied().find(|v| v.abs() == amax).unwrap_or(0.0);
+    (amax, max)
+}
+
+/// `(min, max)` as ggml's `if (v < min) min = v; if (v > max) max = v;` from `±FLT_MAX`: the
+/// values in eight partial lanes (vectorizes), then the first element equal to each, so a zero
+/// keeps the sign of the first zero, as in the sequential loop.
+#[inline(always)]
+pub(crate) fn min_max(x: &[f32]) -> (f32, f32) {
+    let mut lo = [f32::MAX; 8];
+    let mut hi = [-f32::MAX; 8];
+    let mut chunks = x.chunks_exact(8);
+    for c in &mut chunks {
+        for j in 0..8 {
+            lo[j] = if c[j] < lo[j] { c[j] } else { lo[j] };
+            hi[j] = if c[j] > hi[j] { c[j] } else { hi[j] };
+        }
+    }
+    let (mut min, mut max) = (f32::MAX, -f32::MAX);
+    for v in chunks.remainder().iter().copied().chain(lo) {
+        min = if v < min { v } else { min };
+    }
+    for v in chunks.remainder().iter().copied().chain(hi) {
+        max = if v > max { v } else { max };
+    }
+    if min == 0.0 {
+        min = x.iter().copied().find(|&v| v == 0.0).unwrap_or(min);
+    }
+    if max == 0.0 {
+        max = x.iter().copied().find(|&v| v == 0.0).unwrap_or(max);
+    }
+    (min, max)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -946,6 +1011,55 @@ mod tests {
         assert_eq!(the_min, 0.0);
         for q in l {
             assert_eq!(f32::from(q) * s, 2.0);
+        }
+    }
+
+    #[test]
+    fn vectorizable_extrema_match_the_sequential_loops() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for case in 0..4000 {
+            let n = [32, 33, 7, 64][case % 4];
+            let x: Vec<f32> = (0..n)
+                .map(|_| match next() % 6 {
+                    0 => 0.0,
+                    1 => -0.0,
+                    2 => 1.5,
+                    3 => -1.5,
+                    _ => (next() % 2000) as f32 / 100.0 - 10.0,
+                })
+                .collect();
+            let (mut amax, mut max) = (0f32, 0f32);
+            let (mut lo, mut hi) = (f32::MAX, -f32::MAX);
+            for &v in &x {
+                if amax < v.abs() {
+                    amax = v.abs();
+                    max = v;
+                }
+                if v < lo {
+                    lo = v;
+                }
+                if v > hi {
+                    hi = v;
+                }
+            }
+            let (a, m) = super::first_abs_max(&x);
+            assert_eq!(
+                (a.to_bits(), m.to_bits()),
+                (amax.to_bits(), max.to_bits()),
+                "{x:?}"
+            );
+            let (l, h) = super::min_max(&x);
+            assert_eq!(
+                (l.to_bits(), h.to_bits()),
+                (lo.to_bits(), hi.to_bits()),
+                "{x:?}"
+            );
         }
     }
 }

@@ -6,7 +6,7 @@ use ggufpack_gguf::GgmlType;
 
 use super::q8_1::BlockQ8_1;
 use crate::block::{Block, F16};
-use crate::numerics::{c_float_to_int, qkx3_blocks, Qkx3Blocks};
+use crate::numerics::{c_float_to_int, min_max, qkx3_blocks, Qkx3Blocks};
 use crate::table::{cast, cast_mut, FormatOps};
 
 /// Elements per block (`QK4_1`).
@@ -36,16 +36,7 @@ impl Block for BlockQ4_1 {
 #[inline(always)]
 pub fn quantize_row_ref(x: &[f32], y: &mut [BlockQ4_1]) {
     for (xb, yb) in x.chunks_exact(QK4_1).zip(y.iter_mut()) {
-        let mut min = f32::MAX;
-        let mut max = -f32::MAX;
-        for &v in xb {
-            if v < min {
-                min = v;
-            }
-            if v > max {
-                max = v;
-            }
-        }
+        let (min, max) = min_max(xb);
         let d = (max - min) / 15.0;
         let id = if d != 0.0 { 1.0 / d } else { 0.0 };
         yb.d = F16::from_f32(d);

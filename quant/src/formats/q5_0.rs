@@ -7,7 +7,7 @@ use ggufpack_gguf::GgmlType;
 
 use super::q8_0::BlockQ8_0;
 use crate::block::{Block, F16};
-use crate::numerics::{c_float_to_int, qx_blocks, QxBlocks};
+use crate::numerics::{c_float_to_int, first_abs_max, qx_blocks, QxBlocks};
 use crate::table::{cast, cast_mut, FormatOps};
 
 /// Elements per block (`QK5_0`).
@@ -51,14 +51,7 @@ fn pack(l0: impl Fn(usize) -> u8, yb: &mut BlockQ5_0) {
 #[inline(always)]
 pub fn quantize_row_ref(x: &[f32], y: &mut [BlockQ5_0]) {
     for (xb, yb) in x.chunks_exact(QK5_0).zip(y.iter_mut()) {
-        let mut amax = 0f32;
-        let mut max = 0f32;
-        for &v in xb {
-            if amax < v.abs() {
-                amax = v.abs();
-                max = v;
-            }
-        }
+        let (_, max) = first_abs_max(xb);
         let d = max / -16.0;
         let id = if d != 0.0 { 1.0 / d } else { 0.0 };
         yb.d = F16::from_f32(d);

@@ -7,7 +7,7 @@ use ggufpack_gguf::GgmlType;
 
 use super::q8_1::BlockQ8_1;
 use crate::block::{Block, F16};
-use crate::numerics::{c_float_to_int, qkx3_blocks, Qkx3Blocks};
+use crate::numerics::{c_float_to_int, min_max, qkx3_blocks, Qkx3Blocks};
 use crate::table::{cast, cast_mut, FormatOps};
 
 /// Elements per block (`QK5_1`).
@@ -53,16 +53,7 @@ fn pack(level: impl Fn(usize) -> u8, yb: &mut BlockQ5_1) {
 #[inline(always)]
 pub fn quantize_row_ref(x: &[f32], y: &mut [BlockQ5_1]) {
     for (xb, yb) in x.chunks_exact(QK5_1).zip(y.iter_mut()) {
-        let mut min = f32::MAX;
-        let mut max = -f32::MAX;
-        for &v in xb {
-            if v < min {
-                min = v;
-            }
-            if v > max {
-                max = v;
-            }
-        }
+        let (min, max) = min_max(xb);
         let d = (max - min) / 31.0;
         let id = if d != 0.0 { 1.0 / d } else { 0.0 };
         yb.d = F16::from_f32(d);

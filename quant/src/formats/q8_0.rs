@@ -5,7 +5,7 @@ use bytemuck::{Pod, Zeroable};
 use ggufpack_gguf::GgmlType;
 
 use crate::block::{Block, F16};
-use crate::numerics::{c_float_to_int, round_half_away};
+use crate::numerics::{abs_max, c_float_to_int, round_half_away};
 use crate::table::{cast, cast_mut, FormatOps};
 
 /// Elements per block (`QK8_0`).
@@ -33,11 +33,7 @@ impl Block for BlockQ8_0 {
 #[inline(always)]
 pub fn quantize_row_ref(x: &[f32], y: &mut [BlockQ8_0]) {
     for (xb, yb) in x.chunks_exact(QK8_0).zip(y.iter_mut()) {
-        let mut amax = 0f32;
-        for &v in xb {
-            let a = v.abs();
-            amax = if amax > a { amax } else { a };
-        }
+        let amax = abs_max(xb);
         let d = amax / 127.0;
         let id = if d != 0.0 { 1.0 / d } else { 0.0 };
         yb.d = F16::from_f32(d);
