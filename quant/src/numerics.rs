@@ -48,7 +48,7 @@ pub fn nearest_int(fval: f32) -> i32 {
 pub fn c_float_to_int(v: f32) -> i32 {
     // both comparisons are false for NaN; written as a select (no short-circuit branch) so
     // loops of it compile to `cvttps2dq` and a blend
-    let in_range = (v >= -2_147_483_648.0) & (v < 2_147_483_648.0);
+    let in_range = (-2_147_483_648.0..2_147_483_648.0).contains(&v);
     let t = v as i32;
     if in_range {
         t
