@@ -159,3 +159,68 @@ fn f16_dequantize_matches_on_every_bit_pattern() {
         }
     }
 }
+
+/// Every dequantizer on every backend gives the scalar reference's floats: blocks made by the
+/// quantizer from random rows, and random bytes for the types that cannot be quantized here
+/// (NaN bit patterns may differ only in payload).
+#[test]
+fn dequantize_matches_on_every_backend() {
+    let all = [
+        GgmlType::Q4_0,
+        GgmlType::Q4_1,
+        GgmlType::Q5_0,
+        GgmlType::Q5_1,
+        GgmlType::Q8_0,
+        GgmlType::Q2_K,
+        GgmlType::Q3_K,
+        GgmlType::Q4_K,
+        GgmlType::Q5_K,
+        GgmlType::Q6_K,
+        GgmlType::Q8_K,
+        GgmlType::TQ1_0,
+        GgmlType::TQ2_0,
+        GgmlType::IQ4_NL,
+        GgmlType::IQ4_XS,
+        GgmlType::MXFP4,
+        GgmlType::NVFP4,
+        GgmlType::Q1_0,
+        GgmlType::Q2_0,
+        GgmlType::IQ1_S,
+        GgmlType::IQ1_M,
+        GgmlType::IQ2_XXS,
+        GgmlType::IQ2_XS,
+        GgmlType::IQ2_S,
+        GgmlType::IQ3_XXS,
+        GgmlType::IQ3_S,
+        GgmlType::F16,
+        GgmlType::BF16,
+    ];
+    let n = 4096;
+    let mut r = Rng(99);
+    let x: Vec<f32> = (0..n).map(|_| (r.next() - 0.5) * 8.0).collect();
+    for ty in all {
+        let caps = capabilities(ty);
+        if !caps.dequantize {
+            continue;
+        }
+        let size = ggufpack_quant::quantized_size(ty, n).unwrap();
+        let bytes = if caps.quantize && !caps.requires_imatrix {
+            quantize_with(Backend::Scalar, ty, &x, n, None)
+        } else {
+            (0..size).map(|_| (r.next() * 256.0) as u8).collect()
+        };
+        let mut reference = vec![0f32; n];
+        ggufpack_quant::dequantize_with(Backend::Scalar, ty, &bytes, &mut reference).unwrap();
+        for b in Backend::available() {
+            let mut got = vec![0f32; n];
+            ggufpack_quant::dequantize_with(b, ty, &bytes, &mut got).unwrap();
+            for (i, (a, e)) in got.iter().zip(&reference).enumerate() {
+                assert!(
+                    a.to_bits() == e.to_bits() || (a.is_nan() && e.is_nan()),
+                    "{ty} on {}: element {i} is {a}, reference {e}",
+                    b.name()
+                );
+            }
+        }
+    }
+}

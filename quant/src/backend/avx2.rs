@@ -167,15 +167,53 @@ pub(super) fn quantize_fn(ty: GgmlType) -> Option<QuantizeFn> {
     None
 }
 
-/// The AVX2 dequantizer of `ty`, if the CPU has AVX2 and this backend has one for `ty`.
-pub(super) fn dequantize_fn(ty: GgmlType) -> Option<DequantizeFn> {
-    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-    if super::Backend::avx2().is_some() {
-        return match ty {
-            GgmlType::F16 => Some(entry::f16_to_f32),
-            _ => None,
-        };
-    }
-    let _ = ty;
-    None
+/// The block dequantizers compiled for AVX2: each is the scalar `dequantize_row` (inlined), so
+/// the floats are the same; per-element arithmetic has no reduction whose order could change.
+macro_rules! avx2_dequantizers {
+    ($($ty:ident => $fmt:ident),* $(,)?) => {
+        #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+        #[allow(non_snake_case)]
+        mod dequant_kernels {
+            use crate::table::cast;
+            $(
+                #[target_feature(enable = "avx2")]
+                pub(super) fn $ty(x: &[u8], y: &mut [f32]) {
+                    crate::formats::$fmt::dequantize_row(cast(x), y)
+                }
+            )*
+        }
+
+        #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+        #[allow(non_snake_case)]
+        mod dequant_entry {
+            $(
+                pub(super) fn $ty(x: &[u8], y: &mut [f32]) {
+                    // SAFETY: `dequantize_fn` returns this function only when the CPU has AVX2.
+                    unsafe { super::dequant_kernels::$ty(x, y) }
+                }
+            )*
+        }
+
+        /// The AVX2 dequantizer of `ty`, if the CPU has AVX2 and this backend has one for `ty`.
+        pub(super) fn dequantize_fn(ty: GgmlType) -> Option<DequantizeFn> {
+            #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+            if super::Backend::avx2().is_some() {
+                return match ty {
+                    GgmlType::F16 => Some(entry::f16_to_f32),
+                    $( GgmlType::$ty => Some(dequant_entry::$ty), )*
+                    _ => None,
+                };
+            }
+            let _ = ty;
+            None
+        }
+    };
+}
+
+avx2_dequantizers! {
+    Q4_0 => q4_0, Q4_1 => q4_1, Q5_0 => q5_0, Q5_1 => q5_1, Q8_0 => q8_0,
+    Q2_K => q2_k, Q3_K => q3_k, Q4_K => q4_k, Q5_K => q5_k, Q6_K => q6_k, Q8_K => q8_k,
+    TQ1_0 => tq1_0, TQ2_0 => tq2_0, IQ4_NL => iq4_nl, IQ4_XS => iq4_xs, MXFP4 => mxfp4,
+    NVFP4 => nvfp4, Q1_0 => q1_0, Q2_0 => q2_0, IQ1_S => iq1_s, IQ1_M => iq1_m,
+    IQ2_XXS => iq2_xxs, IQ2_XS => iq2_xs, IQ2_S => iq2_s, IQ3_XXS => iq3_xxs, IQ3_S => iq3_s,
 }

@@ -72,6 +72,7 @@ impl BlockIQ1M {
 }
 
 /// ggml's `dequantize_row_iq1_m`.
+#[inline(always)]
 pub fn dequantize_row(x: &[BlockIQ1M], y: &mut [f32]) {
     for (xb, yb) in x.iter().zip(y.chunks_exact_mut(QK_K)) {
         let sc = xb.sc();

@@ -40,6 +40,7 @@ fn grid(qs: &[u8], qh: u16, l: usize) -> &'static [i8; 8] {
 }
 
 /// ggml's `dequantize_row_iq1_s`.
+#[inline(always)]
 pub fn dequantize_row(x: &[BlockIQ1S], y: &mut [f32]) {
     for (xb, yb) in x.iter().zip(y.chunks_exact_mut(QK_K)) {
         let d = xb.d.to_f32();

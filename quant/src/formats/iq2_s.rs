@@ -43,6 +43,7 @@ impl BlockIQ2S {
 }
 
 /// ggml's `dequantize_row_iq2_s`.
+#[inline(always)]
 pub fn dequantize_row(x: &[BlockIQ2S], y: &mut [f32]) {
     for (xb, yb) in x.iter().zip(y.chunks_exact_mut(QK_K)) {
         let d = xb.d.to_f32();

@@ -33,6 +33,7 @@ impl Block for BlockIQ2XS {
 }
 
 /// ggml's `dequantize_row_iq2_xs`.
+#[inline(always)]
 pub fn dequantize_row(x: &[BlockIQ2XS], y: &mut [f32]) {
     for (xb, yb) in x.iter().zip(y.chunks_exact_mut(QK_K)) {
         let d = xb.d.to_f32();

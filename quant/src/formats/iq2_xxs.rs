@@ -30,6 +30,7 @@ impl Block for BlockIQ2XXS {
 }
 
 /// ggml's `dequantize_row_iq2_xxs`.
+#[inline(always)]
 pub fn dequantize_row(x: &[BlockIQ2XXS], y: &mut [f32]) {
     for (xb, yb) in x.iter().zip(y.chunks_exact_mut(QK_K)) {
         let d = xb.d.to_f32();

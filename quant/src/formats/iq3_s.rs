@@ -47,6 +47,7 @@ impl BlockIQ3S {
 }
 
 /// ggml's `dequantize_row_iq3_s`.
+#[inline(always)]
 pub fn dequantize_row(x: &[BlockIQ3S], y: &mut [f32]) {
     for (xb, yb) in x.iter().zip(y.chunks_exact_mut(QK_K)) {
         let d = xb.d.to_f32();

@@ -30,6 +30,7 @@ impl Block for BlockIQ3XXS {
 }
 
 /// ggml's `dequantize_row_iq3_xxs`.
+#[inline(always)]
 pub fn dequantize_row(x: &[BlockIQ3XXS], y: &mut [f32]) {
     for (xb, yb) in x.iter().zip(y.chunks_exact_mut(QK_K)) {
         let d = xb.d.to_f32();

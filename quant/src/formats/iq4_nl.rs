@@ -70,6 +70,7 @@ pub fn quantize_row(x: &[f32], y: &mut [BlockIq4Nl], imatrix: Option<&[f32]>) {
 }
 
 /// ggml's `dequantize_row_iq4_nl`: `d * kvalues[code]`.
+#[inline(always)]
 pub fn dequantize_row(x: &[BlockIq4Nl], y: &mut [f32]) {
     for (xb, yb) in x.iter().zip(y.chunks_exact_mut(QK4_NL)) {
         let d = xb.d.to_f32();

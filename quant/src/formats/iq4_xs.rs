@@ -75,6 +75,7 @@ fn sub_scale(xb: &BlockIq4Xs, ib: usize) -> i32 {
 }
 
 /// ggml's `dequantize_row_iq4_xs`: `(d * (ls - 32)) * kvalues[code]`.
+#[inline(always)]
 pub fn dequantize_row(x: &[BlockIq4Xs], y: &mut [f32]) {
     for (xb, yb) in x.iter().zip(y.chunks_exact_mut(QK_K)) {
         let d = xb.d.to_f32();

@@ -61,6 +61,7 @@ pub fn quantize_row(x: &[f32], y: &mut [BlockMxfp4], _imatrix: Option<&[f32]>) {
 }
 
 /// ggml's `dequantize_row_mxfp4`: `kvalues[code] * 2^(e - 128)`.
+#[inline(always)]
 pub fn dequantize_row(x: &[BlockMxfp4], y: &mut [f32]) {
     for (xb, yb) in x.iter().zip(y.chunks_exact_mut(QK_MXFP4)) {
         let d = e8m0_to_fp32_half(xb.e);

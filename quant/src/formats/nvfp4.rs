@@ -63,6 +63,7 @@ pub fn quantize_row(x: &[f32], y: &mut [BlockNvfp4], _imatrix: Option<&[f32]>) {
 }
 
 /// ggml's `dequantize_row_nvfp4`: `kvalues[code] * ue4m3(d[s]) / 2`.
+#[inline(always)]
 pub fn dequantize_row(x: &[BlockNvfp4], y: &mut [f32]) {
     for (xb, yb) in x.iter().zip(y.chunks_exact_mut(QK_NVFP4)) {
         for (s, ys) in yb.chunks_exact_mut(QK_NVFP4_SUB).enumerate() {

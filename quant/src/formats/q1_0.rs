@@ -54,6 +54,7 @@ pub fn quantize_row(x: &[f32], y: &mut [BlockQ1_0], _imatrix: Option<&[f32]>) {
 }
 
 /// ggml's `dequantize_row_q1_0`: `d` for a set bit, `-d` otherwise.
+#[inline(always)]
 pub fn dequantize_row(x: &[BlockQ1_0], y: &mut [f32]) {
     for (xb, yb) in x.iter().zip(y.chunks_exact_mut(QK1_0)) {
         let d = xb.d.to_f32();

@@ -60,6 +60,7 @@ pub fn quantize_row(x: &[f32], y: &mut [BlockQ2_0], _imatrix: Option<&[f32]>) {
 }
 
 /// ggml's `dequantize_row_q2_0`: `(c - 1) * d`.
+#[inline(always)]
 pub fn dequantize_row(x: &[BlockQ2_0], y: &mut [f32]) {
     for (xb, yb) in x.iter().zip(y.chunks_exact_mut(QK2_0)) {
         let d = xb.d.to_f32();

@@ -195,6 +195,7 @@ fn sub_block(qs: &[u8; QK_K / 4], g: usize) -> (&[u8], usize) {
 }
 
 /// ggml's `dequantize_row_q2_K`: `d * sc * q - dmin * m`.
+#[inline(always)]
 pub fn dequantize_row(x: &[BlockQ2K], y: &mut [f32]) {
     for (xb, yb) in x.iter().zip(y.chunks_exact_mut(QK_K)) {
         let d = xb.d.to_f32();

@@ -199,6 +199,7 @@ fn unpack(xb: &BlockQ3K) -> [i8; QK_K] {
 }
 
 /// ggml's `dequantize_row_q3_K`: `d * (sc - 32) * (q - 4)`.
+#[inline(always)]
 pub fn dequantize_row(x: &[BlockQ3K], y: &mut [f32]) {
     for (xb, yb) in x.iter().zip(y.chunks_exact_mut(QK_K)) {
         let d_all = xb.d.to_f32();

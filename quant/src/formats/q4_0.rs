@@ -90,6 +90,7 @@ pub(crate) fn quantize_row_impl_with(x: &[f32], y: &mut [BlockQ4_0], qw: &[f32],
 }
 
 /// ggml's `dequantize_row_q4_0`: `(q - 8) * d`.
+#[inline(always)]
 pub fn dequantize_row(x: &[BlockQ4_0], y: &mut [f32]) {
     for (xb, yb) in x.iter().zip(y.chunks_exact_mut(QK4_0)) {
         let d = xb.d.to_f32();

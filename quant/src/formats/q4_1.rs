@@ -103,6 +103,7 @@ pub(crate) fn quantize_row_impl_with(
 }
 
 /// ggml's `dequantize_row_q4_1`: `q * d + m`.
+#[inline(always)]
 pub fn dequantize_row(x: &[BlockQ4_1], y: &mut [f32]) {
     for (xb, yb) in x.iter().zip(y.chunks_exact_mut(QK4_1)) {
         let d = xb.d.to_f32();

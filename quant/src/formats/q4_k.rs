@@ -287,6 +287,7 @@ pub fn quantize_row(x: &[f32], y: &mut [BlockQ4K], imatrix: Option<&[f32]>) {
 }
 
 /// ggml's `dequantize_row_q4_K`: `d * sc * q - dmin * m`.
+#[inline(always)]
 pub fn dequantize_row(x: &[BlockQ4K], y: &mut [f32]) {
     for (xb, yb) in x.iter().zip(y.chunks_exact_mut(QK_K)) {
         let d = xb.d.to_f32();

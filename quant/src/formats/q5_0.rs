@@ -117,6 +117,7 @@ fn level(xb: &BlockQ5_0, qh: u32, j: usize) -> u8 {
 }
 
 /// ggml's `dequantize_row_q5_0`: `(q - 16) * d`.
+#[inline(always)]
 pub fn dequantize_row(x: &[BlockQ5_0], y: &mut [f32]) {
     for (xb, yb) in x.iter().zip(y.chunks_exact_mut(QK5_0)) {
         let d = xb.d.to_f32();

@@ -125,6 +125,7 @@ fn level(xb: &BlockQ5_1, qh: u32, j: usize) -> u8 {
 }
 
 /// ggml's `dequantize_row_q5_1`: `q * d + m`.
+#[inline(always)]
 pub fn dequantize_row(x: &[BlockQ5_1], y: &mut [f32]) {
     for (xb, yb) in x.iter().zip(y.chunks_exact_mut(QK5_1)) {
         let d = xb.d.to_f32();

@@ -138,6 +138,7 @@ fn unpack(xb: &BlockQ5K) -> [i8; QK_K] {
 }
 
 /// ggml's `dequantize_row_q5_K`: `d * sc * q - dmin * m`.
+#[inline(always)]
 pub fn dequantize_row(x: &[BlockQ5K], y: &mut [f32]) {
     for (xb, yb) in x.iter().zip(y.chunks_exact_mut(QK_K)) {
         let d = xb.d.to_f32();

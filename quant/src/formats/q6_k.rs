@@ -156,6 +156,7 @@ fn unpack(xb: &BlockQ6K) -> [i8; QK_K] {
 }
 
 /// ggml's `dequantize_row_q6_K`: `d * sc * q`, multiplied in that order.
+#[inline(always)]
 pub fn dequantize_row(x: &[BlockQ6K], y: &mut [f32]) {
     for (xb, yb) in x.iter().zip(y.chunks_exact_mut(QK_K)) {
         let d = xb.d.to_f32();

@@ -50,6 +50,7 @@ pub fn quantize_row(x: &[f32], y: &mut [BlockQ8_0], _imatrix: Option<&[f32]>) {
 }
 
 /// ggml's `dequantize_row_q8_0`: `q * d`.
+#[inline(always)]
 pub fn dequantize_row(x: &[BlockQ8_0], y: &mut [f32]) {
     for (xb, yb) in x.iter().zip(y.chunks_exact_mut(QK8_0)) {
         let d = xb.d.to_f32();

@@ -83,6 +83,7 @@ pub fn quantize_row_ref(x: &[f32], y: &mut [BlockQ8K]) {
 }
 
 /// ggml's `dequantize_row_q8_K`: `d * q`.
+#[inline(always)]
 pub fn dequantize_row(x: &[BlockQ8K], y: &mut [f32]) {
     for (xb, yb) in x.iter().zip(y.chunks_exact_mut(QK_K)) {
         let d = xb.d.get();

@@ -119,6 +119,7 @@ fn for_each_code(b: &BlockTQ1_0, mut f: impl FnMut(usize, i32)) {
 }
 
 /// ggml's `dequantize_row_tq1_0`: `(code - 1) * d`.
+#[inline(always)]
 pub fn dequantize_row(x: &[BlockTQ1_0], y: &mut [f32]) {
     for (xb, yb) in x.iter().zip(y.chunks_exact_mut(QK_K)) {
         let d = xb.d.to_f32();

@@ -77,6 +77,7 @@ pub fn quantize_row(x: &[f32], y: &mut [BlockTQ2_0], _imatrix: Option<&[f32]>) {
 }
 
 /// ggml's `dequantize_row_tq2_0`: `(code - 1) * d`.
+#[inline(always)]
 pub fn dequantize_row(x: &[BlockTQ2_0], y: &mut [f32]) {
     for (xb, yb) in x.iter().zip(y.chunks_exact_mut(QK_K)) {
         let d = xb.d.to_f32();
