@@ -7,7 +7,7 @@ mod rewrite;
 mod split;
 mod writer;
 
-pub use atomic::write_atomically;
+pub use atomic::{temp_file_beside, write_atomically};
 pub use rewrite::{copy_file_to_writer, rewrite_metadata, MetadataEdits};
 pub use split::{merge_split, split_model, MergeKeys, SplitOptions};
 pub use writer::{GgufWriter, Layout, StreamFn, TensorSource};

@@ -308,6 +308,20 @@ pub(crate) fn make_qx_quants_rmse1<const N: usize>(
     scale
 }
 
+/// Scatters levels back (`lv[i][j]` → `out[j * N + i]`), converted by `conv`.
+#[inline(always)]
+pub(crate) fn transpose_out<T, const N: usize>(
+    lv: &[I; N],
+    out: &mut [T],
+    conv: impl Fn(i32) -> T,
+) {
+    for j in 0..L {
+        for i in 0..N {
+            out[j * N + i] = conv(lv[i][j]);
+        }
+    }
+}
+
 /// Gathers eight sub-blocks of `N` elements (`src[j * N + i]` → `out[i][j]`).
 #[inline(always)]
 pub(crate) fn transpose_in<const N: usize>(src: &[f32]) -> [F; N] {
@@ -342,11 +356,7 @@ pub(crate) fn search_ref_k4(
     }
     let mut lv = [[0i32; L]; 32];
     *scales = make_qkx2_quants(nmax, &x, &w, &mut lv, mins, rmin, 0.1, nstep, false, false);
-    for j in 0..L {
-        for i in 0..32 {
-            l[32 * j + i] = lv[i][j] as u8;
-        }
-    }
+    transpose_out(&lv, l, |v| v as u8);
 }
 
 /// Bit-identical [`crate::formats::q6_k::search_scales`]: the 16 sub-blocks of 16 of a Q6_K
@@ -365,11 +375,7 @@ pub(crate) fn search_q6_k(
         let mut lv = [[0i32; L]; 16];
         let s = make_qx_quants_rmse1(32, &x, qw.as_ref(), &mut lv);
         scales[8 * half..8 * half + 8].copy_from_slice(&s);
-        for j in 0..L {
-            for i in 0..16 {
-                l[base + 16 * j + i] = lv[i][j] as i8;
-            }
-        }
+        transpose_out(&lv, &mut l[base..base + 128], |v| v as i8);
     }
 }
 
@@ -401,11 +407,7 @@ pub(crate) fn search_impl_k4(
     let scales = make_qkx2_quants(
         nmax, &x, &w, &mut lv, &mut mins, -0.9, 0.05, 36, false, true,
     );
-    for j in 0..L {
-        for i in 0..32 {
-            l[32 * j + i] = lv[i][j] as u8;
-        }
-    }
+    transpose_out(&lv, l, |v| v as u8);
     let mut ls = [0u8; 8];
     let mut lm = [0u8; 8];
     let d_block = crate::numerics::make_qp_quants(63, &scales, &mut ls, &sw);
@@ -436,11 +438,7 @@ pub(crate) fn search_q2_k(
         let s = make_qkx2_quants(3, &x, &w, &mut lv, &mut mn, -0.5, 0.1, 15, true, false);
         scales[8 * half..8 * half + 8].copy_from_slice(&s);
         mins[8 * half..8 * half + 8].copy_from_slice(&mn);
-        for j in 0..L {
-            for i in 0..16 {
-                l[base + 16 * j + i] = lv[i][j] as u8;
-            }
-        }
+        transpose_out(&lv, &mut l[base..base + 128], |v| v as u8);
     }
 }
 
@@ -455,11 +453,7 @@ pub(crate) fn qx_blocks(nmax: i32, x: &[f32], w: &[f32], l: &mut [i8], d: &mut [
     let wt = transpose_in::<32>(w);
     let mut lv = [[0i32; L]; 32];
     d.copy_from_slice(&make_qx_quants_rmse1(nmax, &xt, Some(&wt), &mut lv));
-    for j in 0..L {
-        for i in 0..32 {
-            l[32 * j + i] = lv[i][j] as i8;
-        }
-    }
+    transpose_out(&lv, l, |v| v as i8);
 }
 
 /// Bit-identical [`crate::numerics::qkx3_blocks`] (the importance-weighted search of Q4_1 and
@@ -485,11 +479,7 @@ pub(crate) fn qkx3_blocks(
     );
     d.copy_from_slice(&s);
     min.copy_from_slice(&mn);
-    for j in 0..L {
-        for i in 0..32 {
-            l[32 * j + i] = lv[i][j] as u8;
-        }
-    }
+    transpose_out(&lv, l, |v| v as u8);
 }
 
 /// IEEE binary16 → f32, as [`crate::half::f16_to_f32`] (the same bits for every input, NaN

@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use ggufpack_gguf::read::{split_path, SPLIT_COUNT_KEY, SPLIT_NO_KEY, SPLIT_TENSORS_COUNT_KEY};
+use ggufpack_gguf::write::temp_file_beside;
 use ggufpack_gguf::{
     GgmlType, GgufWriter, MetadataValue, SplitModel, TensorInfo, TensorSource, Value,
 };
@@ -290,13 +291,7 @@ impl<'m> ModelQuantizer<'m> {
             .collect();
 
         let plan = plan(&desc, &plan_opts)?;
-        let imatrix_keys = check_tensors(
-            &plan,
-            &sources,
-            imatrix.as_ref(),
-            allow_requantize,
-            &desc.tensors,
-        )?;
+        let imatrix_keys = check_tensors(&plan, &sources, imatrix.as_ref(), allow_requantize)?;
 
         // metadata as llama-quantize writes it
         let mut kvs = KvList(
@@ -410,15 +405,7 @@ impl<'m> ModelQuantizer<'m> {
                 path: path.clone(),
                 source,
             };
-            let dir = match path.parent() {
-                Some(d) if !d.as_os_str().is_empty() => d,
-                _ => Path::new("."),
-            };
-            let tmp = tempfile::Builder::new()
-                .prefix(".ggufpack-")
-                .suffix(".partial")
-                .tempfile_in(dir)
-                .map_err(io_err)?;
+            let tmp = temp_file_beside(path).map_err(io_err)?;
             let mut out = BufWriter::with_capacity(1 << 20, tmp);
             let written = w.write_to(&mut out).map_err(|e| {
                 failure
@@ -709,7 +696,6 @@ fn check_tensors(
     sources: &[Source<'_>],
     imatrix: Option<&Imatrix>,
     allow_requantize: bool,
-    descs: &[TensorDesc],
 ) -> Result<Vec<Option<String>>, ModelError> {
     if imatrix.is_none() {
         if let Some(t) = plan.missing_imatrix() {
@@ -732,13 +718,13 @@ fn check_tensors(
         }
     }
     let mut out = Vec::with_capacity(plan.tensors.len());
-    for ((t, s), d) in plan.tensors.iter().zip(sources).zip(descs) {
+    for (t, s) in plan.tensors.iter().zip(sources) {
         if !t.converts() {
             out.push(None);
             continue;
         }
-        let ne = |i: usize| d.dims.get(i).copied().unwrap_or(1);
-        if d.dims.iter().skip(3).any(|&n| n > 1) {
+        let ne = |i: usize| t.dims.get(i).copied().unwrap_or(1);
+        if t.dims.iter().skip(3).any(|&n| n > 1) {
             return Err(ModelError::BadShape {
                 name: t.name.clone(),
                 dims: t.dims.clone(),
